@@ -1,0 +1,64 @@
+"""Every tutorial runs in --smoke mode under the current backend, in a subprocess.
+
+The tutorials are integration tests (as in d2l): registering a new script under
+tutorials/ is enough to get it run here.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+TUTORIALS = sorted((ROOT / "tutorials").glob("*.py"))
+
+
+def run_tutorial(script, *flags, tmp_path, timeout=600):
+    env = dict(os.environ, KERAS_BACKEND=keras.backend.backend(), MPLBACKEND="Agg",
+               TFDS_DATA_DIR=str(tmp_path / "tfds"), TF_CPP_MIN_LOG_LEVEL="2")
+    return subprocess.run([sys.executable, str(script), *flags], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_tutorials_exist():
+    names = {t.stem for t in TUTORIALS}
+    assert {"mlp_mnist", "cnn_basics", "lenet5_mnist", "lstm_timeseries"} <= names
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script", TUTORIALS, ids=lambda p: p.stem)
+def test_tutorial_smoke(script, tmp_path):
+    out = tmp_path / "out"
+    proc = run_tutorial(script, "--smoke", "--out", str(out), tmp_path=tmp_path)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    backend = keras.backend.backend()
+    assert f"backend={backend}" in proc.stdout.splitlines()[0]
+    results = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+    assert len(results) == 1, proc.stdout
+    assert proc.stdout.strip().splitlines()[-1] == results[0], "RESULT must be the last line"
+    assert f"backend={backend}" in results[0]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["tutorial"] == script.stem and metrics["smoke"] is True
+    figures = list(out.glob("*.png"))
+    assert figures, f"{script.name} saved no figure"
+    assert all(f.stat().st_size > 5_000 for f in figures), "a figure is (nearly) empty"
+
+
+def test_full_data_offline_gives_one_line_error(tmp_path):
+    proc = run_tutorial(ROOT / "tutorials" / "mlp_mnist.py", "--data", "full", "--smoke",
+                        "--out", str(tmp_path / "out"), tmp_path=tmp_path, timeout=300)
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ") and "--data embedded" in last, proc.stderr[-2000:]
+
+
+def test_invalid_data_choice(tmp_path):
+    proc = run_tutorial(ROOT / "tutorials" / "mlp_mnist.py", "--data", "imagenet",
+                        tmp_path=tmp_path, timeout=300)
+    assert proc.returncode == 2
+    assert "invalid choice: 'imagenet'" in proc.stderr and "embedded" in proc.stderr
