@@ -48,7 +48,10 @@ def test_tutorial_smoke(script, tmp_path):
     assert all(f.stat().st_size > 5_000 for f in figures), "a figure is (nearly) empty"
 
 
-def test_full_data_offline_gives_one_line_error(tmp_path):
+def test_full_data_offline_gives_one_line_error(tmp_path, monkeypatch):
+    # A dead proxy on loopback makes the run offline even on a machine with network.
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
     proc = run_tutorial(ROOT / "tutorials" / "mlp_mnist.py", "--data", "full", "--smoke",
                         "--out", str(tmp_path / "out"), tmp_path=tmp_path, timeout=300)
     assert proc.returncode != 0

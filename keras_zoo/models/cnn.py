@@ -71,6 +71,14 @@ def _check_spec(spec):
             )
 
 
+def _check_size(height, width, spec, input_shape, layer):
+    if min(height, width) < 1:
+        raise ValueError(
+            f"cnn_from_spec: spec {list(spec)!r} shrinks a {tuple(input_shape[:2])} input "
+            f"below 1x1 at {layer}; use a larger input_shape or fewer layers"
+        )
+
+
 @register_model(smoke={"spec": (4, "pool", 8)})
 def cnn_from_spec(spec=(8, 16, 32, "pool"), input_shape=(30, 30, 3), num_classes=5,
                   kernel_size=3, name="cnn_from_spec"):
@@ -98,15 +106,12 @@ def cnn_from_spec(spec=(8, 16, 32, "pool"), input_shape=(30, 30, 3), num_classes
         if item == "pool":
             n_pool += 1
             height, width = height // 2, width // 2
+            _check_size(height, width, spec, input_shape, f"pool{n_pool}")
             x = layers.MaxPooling2D(2, name=f"pool{n_pool}")(x)
         else:
             n_conv += 1
             height, width = height - kernel_size + 1, width - kernel_size + 1
-            if min(height, width) < 1:
-                raise ValueError(
-                    f"cnn_from_spec: spec {list(spec)!r} shrinks a {input_shape[:2]} input "
-                    f"below 1x1 at conv{n_conv}; use a larger input_shape or fewer layers"
-                )
+            _check_size(height, width, spec, input_shape, f"conv{n_conv}")
             x = layers.Conv2D(item, kernel_size, name=f"conv{n_conv}")(x)
             x = layers.ReLU(name=f"relu{n_conv}")(x)
     x = layers.Flatten(name="flatten")(x)

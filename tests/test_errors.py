@@ -1,0 +1,99 @@
+"""Bad input gives a clear error that says what was expected."""
+
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+from helpers import subprocess_env
+
+import keras_zoo
+from keras_zoo import datasets
+from keras_zoo.models.rnn import apply_recurrent_stack
+
+
+def test_unknown_model_name():
+    with pytest.raises(ValueError, match=r"Unknown model 'lenet'\. Did you mean 'lenet5'"):
+        keras_zoo.build("lenet")
+    with pytest.raises(ValueError, match="Did you mean 'lstm_forecaster'"):
+        keras_zoo.build("lstm_forcaster")
+    with pytest.raises(ValueError) as err:
+        keras_zoo.build("qqq")
+    assert "Did you mean" not in str(err.value) and "list_models()" in str(err.value)
+
+
+def test_unknown_build_argument():
+    with pytest.raises(ValueError, match=r"mlp\(\) got unknown argument\(s\) \['hidden'\]"):
+        keras_zoo.build("mlp", hidden=(10,))
+    with pytest.raises(ValueError, match="units=\\(512, 512\\)"):
+        keras_zoo.build("mlp", hidden=(10,))
+
+
+def test_wrong_input_shape_names_the_expected_shape():
+    model = keras_zoo.build("lenet5")
+    with pytest.raises(ValueError, match=r"expected shape=\(None, 32, 32, 1\)"):
+        model(np.zeros((2, 28, 28, 1), dtype="float32"))
+
+
+@pytest.mark.xfail(keras.backend.backend() == "jax", strict=False, reason=(
+    "Keras 3.15 on JAX: predict() skips the input-shape check and fails later inside "
+    "Conv2D ('empty output'), without naming the expected shape"))
+def test_wrong_input_shape_in_predict():
+    model = keras_zoo.build("lenet5")
+    with pytest.raises(ValueError, match=r"expected shape=\(None, 32, 32, 1\)"):
+        model.predict(np.zeros((2, 28, 28, 1), dtype="float32"), verbose=0)
+
+
+def test_wrong_input_shape_in_predict_still_raises():
+    model = keras_zoo.build("lenet5")
+    with pytest.raises(ValueError):
+        model.predict(np.zeros((2, 28, 28, 1), dtype="float32"), verbose=0)
+
+
+def test_wrong_window_length_for_a_forecaster():
+    model = keras_zoo.build("gru_forecaster", units=4)
+    with pytest.raises(ValueError, match=r"expected shape=\(None, 12, 1\)"):
+        model(np.zeros((2, 8, 1), dtype="float32"))
+
+
+def test_wrong_channel_count_still_raises():
+    """Keras' input check skips the last axis when the model's is 1 (InputSpec
+    allow_last_axis_squeeze), so 3 channels / features where 1 is expected fail later,
+    inside the first layer, with a backend-specific error type and message."""
+    with pytest.raises(Exception):  # noqa: B017 - TF, JAX and torch raise different types
+        keras_zoo.build("gru_forecaster", units=4)(np.zeros((2, 12, 3), dtype="float32"))
+    with pytest.raises(Exception):  # noqa: B017
+        keras_zoo.build("lenet5")(np.zeros((2, 32, 32, 3), dtype="float32"))
+
+
+def test_invalid_data_choice():
+    with pytest.raises(ValueError, match="data must be one of \\('embedded', 'full'\\), got 'all'"):
+        datasets.load_mnist(data="all")
+
+
+def test_invalid_recurrent_cell():
+    with pytest.raises(ValueError, match=r"cell must be one of \['gru', 'lstm', 'rnn'\]"):
+        apply_recurrent_stack(keras.Input(shape=(5, 1)), "transformer", units=4)
+
+
+@pytest.mark.parametrize("code", ["import keras_zoo", "import keras, keras_zoo"])
+def test_unknown_keras_backend(code):
+    """keras_zoo checks KERAS_BACKEND before importing keras, so its message comes first."""
+    env = subprocess_env("numpyy")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert proc.returncode != 0
+    if code == "import keras_zoo":
+        assert "KERAS_BACKEND='numpyy' is not supported by keras_zoo" in proc.stderr
+        assert "expected one of tensorflow, jax, torch" in proc.stderr
+    else:  # keras itself fails first (3.15: "ValueError: Unable to import backend : numpyy",
+        # which names no valid backend); keras_zoo cannot run before it
+        assert "numpyy" in proc.stderr
+
+
+def test_unknown_keras_backend_cli():
+    proc = subprocess.run([sys.executable, "-m", "keras_zoo", "list"], capture_output=True,
+                          text=True, timeout=120, env=subprocess_env("numpyy"))
+    assert proc.returncode != 0
+    assert "expected one of tensorflow, jax, torch" in proc.stderr
