@@ -13,11 +13,14 @@ _SHAPE_ONLY = ("Flatten", "Reshape")
 COLUMNS = ("layer", "type", "size", "kernel", "stride", "activation", "maps")
 
 
-def _pair(value):
+def _pair(value, square=False):
+    """(5, 5) -> "5x5" (kernels, as the lectures write them) or "5" (`square=False`, strides)."""
     if value is None:
         return ""
     value = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-    return "x".join(str(v) for v in value) if len(set(value)) > 1 else str(value[0])
+    if len(set(value)) == 1 and not square:
+        return str(value[0])
+    return "x".join(str(v) for v in value)
 
 
 def _activation_name(layer):
@@ -54,7 +57,7 @@ def layer_table(model, merge_activations=True):
             "layer": layer.name,
             "type": _TYPES.get(kind, kind),
             "size": size,
-            "kernel": _pair(getattr(layer, "kernel_size", getattr(layer, "pool_size", None))),
+            "kernel": _pair(getattr(layer, "kernel_size", getattr(layer, "pool_size", None)), True),
             "stride": _pair(getattr(layer, "strides", None)),
             "activation": _activation_name(layer),
             "maps": str(shape[-1]) if len(shape) > 1 else "",

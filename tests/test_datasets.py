@@ -214,3 +214,16 @@ def test_full_data_offline_raises_one_line_error(no_network, tmp_path):
 
 def test_dataset_unavailable_error_is_a_runtime_error():
     assert issubclass(DatasetUnavailableError, RuntimeError)
+
+
+def test_shift_augment_adds_shifted_copies_original_first():
+    x = np.zeros((2, 5, 5, 1), dtype="float32")
+    x[0, 2, 2, 0], x[1, 1, 3, 0] = 1.0, 2.0
+    y = np.array([3, 7], dtype="int32")
+    xa, ya = datasets.shift_augment(x, y, pixels=1)
+    assert xa.shape == (18, 5, 5, 1) and ya.shape == (18,)
+    np.testing.assert_array_equal(xa[:2], x)  # the originals come first
+    np.testing.assert_array_equal(ya, np.tile(y, 9))
+    # The centre pixel of image 0 visits all 9 positions of the 3x3 neighbourhood.
+    positions = {tuple(np.argwhere(img[..., 0])[0]) for img in xa[0::2]}
+    assert positions == {(r, c) for r in (1, 2, 3) for c in (1, 2, 3)}

@@ -9,24 +9,24 @@ from keras_zoo.summary import COLUMNS
 HOMEWORK_TABLE = [
     # layer, type, size, kernel, stride, activation, maps
     ("image", "Input", "30x30", "", "", "", "3"),
-    ("conv1", "Conv", "28x28", "3", "1", "", "8"),
+    ("conv1", "Conv", "28x28", "3x3", "1", "", "8"),
     ("relu1", "ReLU", "28x28", "", "", "relu", "8"),
-    ("conv2", "Conv", "26x26", "3", "1", "", "16"),
+    ("conv2", "Conv", "26x26", "3x3", "1", "", "16"),
     ("relu2", "ReLU", "26x26", "", "", "relu", "16"),
-    ("conv3", "Conv", "24x24", "3", "1", "", "32"),
+    ("conv3", "Conv", "24x24", "3x3", "1", "", "32"),
     ("relu3", "ReLU", "24x24", "", "", "relu", "32"),
-    ("pool1", "Max Pool", "12x12", "2", "2", "", "32"),
+    ("pool1", "Max Pool", "12x12", "2x2", "2", "", "32"),
     ("linear", "Dense", "5", "", "", "", ""),
 ]
 
 # "Modern architectures", the LeNet-5 table.
 LENET5_TABLE = [
     ("image", "Input", "32x32", "", "", "", "1"),
-    ("C1", "Conv", "28x28", "5", "1", "tanh", "6"),
-    ("S2", "Ave", "14x14", "2", "2", "tanh", "6"),
-    ("C3", "Conv", "10x10", "5", "1", "tanh", "16"),
-    ("S4", "Ave", "5x5", "2", "2", "tanh", "16"),
-    ("C5", "Conv", "1x1", "5", "1", "tanh", "120"),
+    ("C1", "Conv", "28x28", "5x5", "1", "tanh", "6"),
+    ("S2", "Ave", "14x14", "2x2", "2", "tanh", "6"),
+    ("C3", "Conv", "10x10", "5x5", "1", "tanh", "16"),
+    ("S4", "Ave", "5x5", "2x2", "2", "tanh", "16"),
+    ("C5", "Conv", "1x1", "5x5", "1", "tanh", "120"),
     ("F6", "Dense", "84", "", "", "tanh", ""),
     ("Out", "Dense", "10", "", "", "", ""),
 ]
@@ -60,7 +60,7 @@ def test_format_layer_table():
     assert lines[0].split() == list(COLUMNS)
     assert set(lines[1]) == {"-"}
     assert lines[-1] == "lenet5: 61,706 parameters"
-    assert lines[3].split() == ["C1", "Conv", "28x28", "5", "1", "tanh", "6"]
+    assert lines[3].split() == ["C1", "Conv", "28x28", "5x5", "1", "tanh", "6"]
     assert len(lines) == 2 + len(LENET5_TABLE) + 1
 
 
