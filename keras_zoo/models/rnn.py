@@ -14,13 +14,14 @@ from keras_zoo.registry import register_model
 CELLS = {"rnn": layers.SimpleRNN, "gru": layers.GRU, "lstm": layers.LSTM}
 
 
-def default_unroll(window):
-    """Per-backend default for `unroll`: on torch, short fixed windows run faster unrolled.
+def default_unroll(window, cell="rnn"):
+    """Per-backend default for `unroll`: True only for SimpleRNN on torch, fixed windows.
 
-    Measured in `benchmarks/epoch_time.py`: the torch backend loops in Python per step,
-    unrolling removes that loop; TF and JAX compile the loop and gain nothing from it.
+    Measured in `benchmarks/` (RESULTS.md): on the torch backend an unrolled SimpleRNN
+    trains 1.2-2.4x faster at windows 12-128; Keras 3.15's torch LSTM/GRU ignore `unroll`
+    on CPU (and unrolling would switch cuDNN off on GPU); TF and JAX compile the loop.
     """
-    return keras.backend.backend() == "torch" and window is not None and window <= 64
+    return keras.backend.backend() == "torch" and cell == "rnn" and window is not None
 
 
 def apply_recurrent_stack(x, cell, units, num_layers=1, dropout=0.0, unroll=False,
@@ -50,7 +51,7 @@ def apply_recurrent_stack(x, cell, units, num_layers=1, dropout=0.0, unroll=Fals
 
 def _forecaster(cell, window, features, units, num_layers, horizon, dropout, unroll, name):
     if unroll == "auto":
-        unroll = default_unroll(window)
+        unroll = default_unroll(window, cell)
     inputs = keras.Input(shape=(window, features), name="window")  # (batch, window, features)
     x = apply_recurrent_stack(inputs, cell, units, num_layers, dropout, unroll, name=cell)
     outputs = layers.Dense(horizon, name="forecast")(x)  # (batch, horizon)
@@ -65,7 +66,7 @@ _ARGS_DOC = """
         num_layers: stacked recurrent layers.
         horizon: how many future values to predict.
         dropout: dropout on the recurrent layers' inputs.
-        unroll: True, False or "auto" (unrolled on the torch backend for windows <= 64).
+        unroll: True, False or "auto" (`default_unroll`: SimpleRNN on torch only).
         name: model name.
 
     Returns:

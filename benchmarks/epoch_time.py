@@ -1,0 +1,606 @@
+"""Time one training epoch of keras_zoo models on every Keras backend against native PyTorch.
+
+    python benchmarks/epoch_time.py                       # mlp, lenet5, lstm_forecaster
+    python benchmarks/epoch_time.py --quick               # tiny sizes: a < 1 minute smoke run
+    python benchmarks/epoch_time.py --models mlp --backends jax,torch --repeats 5
+    python benchmarks/epoch_time.py --models lstm_forecaster --window 12 \\
+        --variant torch:unroll=false --variant tensorflow:jit_compile=false
+
+Each runner (tensorflow, jax, torch: the Keras backends; native: plain PyTorch from
+`native_torch.py`) lives in its own worker process, since a process can hold only one
+Keras backend. The workers start together, then this process drives them one at a time:
+for each model, every runner builds it and trains a warm-up epoch (compilation, tracing,
+first-touch allocation), then the timed epochs run interleaved, runner after runner and
+round after round, so a burst of load from elsewhere on the machine hits all runners
+alike. Reported: the median wall time of `--repeats` epochs and its ratio to native
+PyTorch's median on the same model. A runner that fails (an import error, an exception,
+a crash, a time-out) becomes an error row; the others carry on.
+
+The Keras side is `model.fit(x, y, batch_size, epochs=1, verbose=0)` with the default
+shuffle, Adam(1e-3) and the model's loss (sparse categorical cross-entropy on logits or
+MSE), no metrics. The native side is the same model, data, batch size, optimizer and
+loss in a hand-written loop (see `native_torch.py`). Data are synthetic arrays of the
+real shapes (sizes in `SIZES`); the numbers only decide the work, not its cost.
+"""
+
+import argparse
+import contextlib
+import gc
+import json
+import os
+import platform
+import select
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+KERAS_BACKENDS = ("tensorflow", "jax", "torch")
+NATIVE = "native"
+DEFAULT_MODELS = ("mlp", "lenet5", "lstm_forecaster")
+FORECASTERS = ("rnn_forecaster", "gru_forecaster", "lstm_forecaster")
+KNOWN_MODELS = ("mlp", "lenet5") + FORECASTERS
+
+# Rows per epoch. Full: the sizes of REFERENCE.md's measurements (an MNIST-shaped MLP
+# epoch over 20,000 rows; LeNet-5 over 10,000 zero-padded 32x32 digits; an LSTM(100)
+# over 8,192 windows of 40 steps). Quick: enough steps to exercise every code path.
+SIZES = {
+    "full": {"mlp": 20_000, "lenet5": 10_000, "forecaster": 8_192},
+    "quick": {"mlp": 640, "lenet5": 320, "forecaster": 256},
+}
+
+# Options a --variant may set, per kind of runner.
+KERAS_OPTIONS = ("jit_compile", "steps_per_execution", "unroll", "use_cudnn")
+NATIVE_OPTIONS = ("compile", "loader", "adam")
+
+
+# --------------------------------------------------------------------------- data
+
+
+def make_data(model, rows, window=40, seed=0):
+    """Synthetic (x, y) of a model's real shapes; the same arrays in every worker.
+
+    mlp: (rows, 28, 28, 1) in [0, 1) and int labels 0..9; lenet5: (rows, 32, 32, 1);
+    forecasters: windows (rows, window, 1) of a noisy sine and the next value (rows, 1).
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    if model in ("mlp", "lenet5"):
+        side = 28 if model == "mlp" else 32
+        x = rng.random((rows, side, side, 1), dtype=np.float32)
+        y = rng.integers(0, 10, size=rows).astype("int32")
+        return x, y
+    t = np.arange(rows + window, dtype="float64")
+    series = np.sin(0.1 * t) + 0.5 * np.sin(0.037 * t) + 0.05 * rng.standard_normal(len(t))
+    series = series.astype("float32")
+    idx = np.arange(rows)[:, None] + np.arange(window)
+    return series[idx][..., None], series[np.arange(rows) + window][:, None]
+
+
+# --------------------------------------------------------------------------- workers
+
+
+class KerasTrainer:
+    """A keras_zoo model compiled for `fit`; `epoch()` times one `fit(epochs=1)`."""
+
+    def __init__(self, cfg, opts):
+        import keras
+
+        import keras_zoo
+
+        name = cfg["model"]
+        kwargs = {}
+        if name in FORECASTERS:
+            kwargs = {"window": cfg["window"], "units": cfg["units"],
+                      "unroll": opts.get("unroll", "auto")}
+        elif {"unroll", "use_cudnn"} & set(opts):
+            raise ValueError(f"unroll and use_cudnn apply to the forecasters only, not {name!r}")
+        keras.utils.set_random_seed(0)
+        self.model = keras_zoo.build(name, **kwargs)
+        if "use_cudnn" in opts:  # not a builder argument: set it on the built LSTM/GRU layers,
+            for layer in self.model.layers:  # which read it on every call
+                if hasattr(layer, "use_cudnn"):
+                    layer.use_cudnn = opts["use_cudnn"]
+        if keras_zoo.model_info(name).task == "classification":
+            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        else:
+            loss = "mse"
+        self.model.compile(
+            optimizer=keras.optimizers.Adam(1e-3), loss=loss,
+            jit_compile=opts.get("jit_compile", "auto"),
+            steps_per_execution=opts.get("steps_per_execution", 1),
+        )
+        self.x, self.y = make_data(name, cfg["rows"], cfg.get("window", 40))
+        self.batch_size = cfg["batch_size"]
+
+    @property
+    def num_params(self):
+        return int(self.model.count_params())
+
+    @property
+    def resolved(self):
+        """The settings Keras actually used (after "auto" was resolved)."""
+        out = {"jit_compile": self.model.jit_compile,
+               "steps_per_execution": self.model.steps_per_execution}
+        for layer in self.model.layers:
+            if hasattr(layer, "unroll"):
+                out["unroll"] = layer.unroll
+            if hasattr(layer, "use_cudnn"):
+                out["use_cudnn"] = layer.use_cudnn
+        return out
+
+    def epoch(self):
+        start = time.perf_counter()
+        history = self.model.fit(self.x, self.y, batch_size=self.batch_size, epochs=1,
+                                 verbose=0)
+        return time.perf_counter() - start, float(history.history["loss"][-1])
+
+
+class NativeTrainer:
+    """The native PyTorch model of `native_torch.py` on the same data."""
+
+    def __init__(self, cfg, opts):
+        import native_torch
+
+        x, y = make_data(cfg["model"], cfg["rows"], cfg.get("window", 40))
+        self.trainer = native_torch.Trainer(
+            cfg["model"], x, y, batch_size=cfg["batch_size"], units=cfg.get("units"),
+            compile=bool(opts.get("compile", False)), loader=opts.get("loader", "tensors"),
+            adam=opts.get("adam", "default"))
+        self.resolved = {"compile": bool(opts.get("compile", False)),
+                         "loader": opts.get("loader", "tensors"),
+                         "adam": opts.get("adam", "default")}
+
+    @property
+    def num_params(self):
+        return int(self.trainer.num_params)
+
+    def epoch(self):
+        return self.trainer.epoch()
+
+
+def _worker_info(runner, threads):
+    """Set thread counts before any work, and describe the runtime."""
+    info = {"runner": runner, "python": platform.python_version(), "pid": os.getpid()}
+    if runner in ("torch", NATIVE):
+        import torch
+
+        info["torch_threads_default"] = torch.get_num_threads()
+        torch.set_num_threads(threads)
+        info["torch_threads"] = torch.get_num_threads()
+        info["torch"] = torch.__version__
+    if runner == "tensorflow":
+        import tensorflow as tf
+
+        with contextlib.suppress(RuntimeError):  # already initialised: keep its default
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+        info["tensorflow"] = tf.__version__
+        info["tf_intra_op_threads"] = tf.config.threading.get_intra_op_parallelism_threads()
+    if runner == "jax":
+        import jax
+
+        info["jax"] = jax.__version__
+        info["xla_flags"] = os.environ.get("XLA_FLAGS", "")
+    if runner in KERAS_BACKENDS:
+        import keras
+
+        info["keras"] = keras.__version__
+        info["keras_backend"] = keras.backend.backend()
+        if info["keras_backend"] != runner:
+            raise RuntimeError(f"asked for backend {runner!r}, Keras loaded "
+                               f"{info['keras_backend']!r}")
+    return info
+
+
+def worker_main(runner, threads):
+    """Serve one JSON request per stdin line; one JSON reply per line on the real stdout.
+
+    Requests: {"cmd": "setup", "key", "cfg", "opts"} builds a model and runs the warm-up
+    epoch; {"cmd": "epoch", "key"} times one epoch; {"cmd": "drop", "key"} frees it.
+    """
+    reply_to = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)  # anything a library prints goes to the log, not into the protocol
+
+    def send(**msg):
+        reply_to.write(json.dumps(msg) + "\n")
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))  # for `import native_torch`
+    try:
+        info = _worker_info(runner, threads)
+    except Exception as err:  # noqa: BLE001 - report any start-up failure as the row
+        send(ok=False, error=f"{type(err).__name__}: {err}", traceback=traceback.format_exc())
+        return
+    send(ok=True, info=info)
+    trainers = {}
+    for line in sys.stdin:
+        req = json.loads(line)
+        try:
+            if req["cmd"] == "setup":
+                cls = NativeTrainer if runner == NATIVE else KerasTrainer
+                trainer = cls(req["cfg"], req["opts"])
+                warmup_s, loss = trainer.epoch()  # compiles / traces / allocates
+                trainers[req["key"]] = trainer
+                send(ok=True, warmup_s=warmup_s, loss=loss, params=trainer.num_params,
+                     resolved=trainer.resolved)
+            elif req["cmd"] == "epoch":
+                trainer = trainers[req["key"]]
+                gc.collect()
+                load = os.getloadavg()[0]
+                cpu = time.process_time()
+                seconds, loss = trainer.epoch()
+                send(ok=True, seconds=seconds, cpu_s=time.process_time() - cpu, loss=loss,
+                     load=load)
+            elif req["cmd"] == "drop":
+                trainers.pop(req["key"], None)
+                gc.collect()
+                send(ok=True)
+            else:
+                raise ValueError(f"unknown command {req['cmd']!r}")
+        except Exception as err:  # noqa: BLE001 - one failure is one error row
+            send(ok=False, error=f"{type(err).__name__}: {str(err)[:300]}",
+                 traceback=traceback.format_exc())
+
+
+class Worker:
+    """The driving side of one worker process."""
+
+    def __init__(self, runner, threads, log_dir, omp_wait_policy="passive"):
+        self.runner = runner
+        env = dict(os.environ)
+        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        if omp_wait_policy != "inherit":
+            env["OMP_WAIT_POLICY"] = omp_wait_policy.upper()
+        if runner in KERAS_BACKENDS:
+            env["KERAS_BACKEND"] = runner
+        self.log_path = Path(log_dir) / f"{runner}.log"
+        self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in close()
+        self.proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--worker", runner,
+             "--threads", str(threads)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, text=True,
+            env=env)
+        self.dead = None
+        self.info = {}
+
+    def _log_tail(self):
+        try:
+            lines = [ln for ln in self.log_path.read_text().splitlines() if ln.strip()]
+        except OSError:
+            return ""
+        errors = [ln for ln in lines if "Error" in ln or "error:" in ln]
+        return (errors or lines or [""])[-1][:200]
+
+    def receive(self, timeout):
+        """The next reply, or an error reply if the worker hangs or dies."""
+        if self.dead:
+            return {"ok": False, "error": self.dead}
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        line = self.proc.stdout.readline() if ready else None
+        if line:
+            return json.loads(line)
+        if line is None:
+            self.proc.kill()
+            self.dead = f"worker timed out after {timeout:.0f} s"
+        else:
+            code = self.proc.wait()
+            how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
+            self.dead = f"worker {how}; log {self.log_path}: {self._log_tail()}"
+        return {"ok": False, "error": self.dead}
+
+    def request(self, timeout, **req):
+        if self.dead:
+            return {"ok": False, "error": self.dead}
+        try:
+            self.proc.stdin.write(json.dumps(req) + "\n")
+            self.proc.stdin.flush()
+        except OSError:
+            return self.receive(timeout)  # it died: collect the reason
+        return self.receive(timeout)
+
+    def close(self):
+        if self.proc.poll() is None:
+            with contextlib.suppress(OSError):
+                self.proc.stdin.close()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+
+
+# --------------------------------------------------------------------------- driver
+
+
+def _parse_value(text):
+    low = text.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    if low == "auto":
+        return "auto"
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+def parse_variant(spec, backends):
+    """"torch:unroll=false,jit_compile=true" -> ("torch[unroll=false,...]", "torch", opts)."""
+    runner, _, rest = spec.partition(":")
+    if runner not in KERAS_BACKENDS + (NATIVE,) or not rest:
+        raise ValueError(f"--variant {spec!r}: expected RUNNER:key=value[,key=value], "
+                         f"RUNNER one of {', '.join(KERAS_BACKENDS + (NATIVE,))}")
+    allowed = NATIVE_OPTIONS if runner == NATIVE else KERAS_OPTIONS
+    opts = {}
+    for item in rest.split(","):
+        key, eq, value = item.partition("=")
+        if not eq or key not in allowed:
+            raise ValueError(f"--variant {spec!r}: {runner} takes {', '.join(allowed)}")
+        opts[key] = _parse_value(value)
+    return f"{runner}[{rest}]", runner, opts
+
+
+def model_config(model, args):
+    size = SIZES["quick" if args.quick else "full"]
+    cfg = {"model": model, "batch_size": args.batch_size}
+    if model in FORECASTERS:
+        cfg.update(rows=args.rows or size["forecaster"], window=args.window, units=args.units)
+    else:
+        cfg["rows"] = args.rows or size[model]
+    return cfg
+
+
+def _fmt(value, spec):
+    return "-" if value is None else format(value, spec)
+
+
+def table_rows(results):
+    """(header, rows) of strings for the console and markdown tables."""
+    header = ["model", "runner", "epoch s", "min s", "vs native", "cpu s", "cpu vs native",
+              "warm-up s", "params", "note"]
+    rows = []
+    for r in results:
+        note = r["error"] if r["error"] else ", ".join(
+            f"{k}={v}" for k, v in r["resolved"].items())
+        rows.append([r["model"], r["runner"], _fmt(r["epoch_s"], ".2f"),
+                     _fmt(r["min_s"], ".2f"),
+                     "-" if r["ratio"] is None else f"{r['ratio']:.2f}x",
+                     _fmt(r["cpu_s"], ".2f"),
+                     "-" if r["cpu_ratio"] is None else f"{r['cpu_ratio']:.2f}x",
+                     _fmt(r["warmup_s"], ".1f"), _fmt(r["params"], ","), note])
+    return header, rows
+
+
+def format_console(header, rows):
+    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h)
+              for i, h in enumerate(header)]
+    widths[-1] = len(header[-1])  # the note column is free-form
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+    return "\n".join(lines)
+
+
+def format_markdown(header, rows):
+    lines = ["| " + " | ".join(header) + " |",
+             "|" + "|".join("---" if i < 2 or i == len(header) - 1 else "---:"
+                            for i in range(len(header))) + "|"]
+    lines += ["| " + " | ".join(c.replace("|", "/") for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def summarize(results, models, backends):
+    """Per model: the best default Keras backend vs native, and the 1.5x check."""
+    lines = []
+    for model in models:
+        native = next((r for r in results if r["model"] == model and r["runner"] == NATIVE),
+                      None)
+        keras_rows = [r for r in results if r["model"] == model and r["runner"] in backends
+                      and r["ratio"] is not None]
+        if native is None or native["epoch_s"] is None or not keras_rows:
+            lines.append(f"{model}: no ratio (native or every Keras backend failed)")
+            continue
+        best = min(keras_rows, key=lambda r: r["ratio"])
+        worst = max(keras_rows, key=lambda r: r["ratio"])
+        def cpu(r):
+            return "" if r["cpu_ratio"] is None else f", cpu {r['cpu_ratio']:.2f}x"
+
+        lines.append(
+            f"{model}: best {best['runner']} {best['ratio']:.2f}x native{cpu(best)} "
+            f"({'meets' if best['ratio'] <= 1.0 else 'misses'} <= 1.0x); "
+            f"slowest {worst['runner']} {worst['ratio']:.2f}x{cpu(worst)} "
+            f"({'meets' if worst['ratio'] <= 1.5 else 'misses'} <= 1.5x)")
+    return lines
+
+
+def run(args):
+    models = args.models
+    backends = [b for b in args.backends if b != NATIVE]
+    runners = [(NATIVE, NATIVE, {})] + [(b, b, {}) for b in backends]
+    runners += [parse_variant(spec, backends) for spec in args.variant]
+    needed = sorted({r[1] for r in runners}, key=(KERAS_BACKENDS + (NATIVE,)).index)
+    log_dir = Path(args.log_dir or tempfile.mkdtemp(prefix="keras_zoo_bench_"))
+    log_dir.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "started": time.strftime("%Y-%m-%d %H:%M:%S"), "host": platform.node(),
+        "platform": platform.platform(), "cpu_count": os.cpu_count(), "threads": args.threads,
+        "repeats": args.repeats, "quick": args.quick, "batch_size": args.batch_size,
+        "omp_wait_policy": (os.environ.get("OMP_WAIT_POLICY", "")
+                            if args.omp_wait_policy == "inherit" else args.omp_wait_policy),
+        "loadavg_start": os.getloadavg(), "log_dir": str(log_dir), "workers": {},
+    }
+    say = print if args.verbose else (lambda *a, **k: None)
+    workers = {name: Worker(name, args.threads, log_dir, args.omp_wait_policy)
+               for name in needed}  # they start (import) together; the timing is serial
+    results = []
+    try:
+        for name, worker in workers.items():
+            hello = worker.receive(args.timeout)
+            worker.info = hello.get("info", {})
+            meta["workers"][name] = worker.info or {"error": hello.get("error")}
+            if not hello.get("ok"):
+                worker.dead = hello.get("error", "worker failed to start")
+            say(f"[{name}] {'ready' if hello.get('ok') else 'FAILED: ' + worker.dead}",
+                file=sys.stderr)
+        for model in models:
+            cfg = model_config(model, args)
+            rows = {}
+            for label, name, opts in runners:
+                key = f"{model}|{label}"
+                reply = workers[name].request(args.timeout, cmd="setup", key=key, cfg=cfg,
+                                              opts=opts)
+                rows[label] = {
+                    "model": model, "runner": label, "backend": name, "options": opts,
+                    "config": cfg, "times": [], "cpu_times": [], "loads": [],
+                    "warmup_s": reply.get("warmup_s"), "params": reply.get("params"),
+                    "resolved": reply.get("resolved", {}),
+                    "error": None if reply.get("ok") else reply.get("error", "failed"),
+                    "traceback": reply.get("traceback"),
+                }
+                say(f"[{model} / {label}] warm-up "
+                    + (f"{reply['warmup_s']:.1f} s" if reply.get("ok") else reply.get("error")),
+                    file=sys.stderr)
+            for rep in range(args.repeats):
+                live = [r for r in runners if rows[r[0]]["error"] is None]
+                shift = rep % len(live) if live else 0
+                for label, name, _ in live[shift:] + live[:shift]:  # rotate the order
+                    reply = workers[name].request(args.timeout, cmd="epoch",
+                                                  key=f"{model}|{label}")
+                    row = rows[label]
+                    if reply.get("ok"):
+                        row["times"].append(reply["seconds"])
+                        row["cpu_times"].append(reply["cpu_s"])
+                        row["loads"].append(reply["load"])
+                        say(f"[{model} / {label}] epoch {rep + 1}: {reply['seconds']:.2f} s",
+                            file=sys.stderr)
+                    else:
+                        row["error"] = reply.get("error", "failed")
+                        row["traceback"] = reply.get("traceback")
+            for label, name, _ in runners:
+                if rows[label]["error"] is None:
+                    workers[name].request(args.timeout, cmd="drop", key=f"{model}|{label}")
+            native_ok = rows[NATIVE]["error"] is None and rows[NATIVE]["times"]
+            native_s = statistics.median(rows[NATIVE]["times"]) if native_ok else None
+            native_cpu = statistics.median(rows[NATIVE]["cpu_times"]) if native_ok else None
+            for row in rows.values():
+                ok = row["error"] is None and row["times"]
+                row["epoch_s"] = statistics.median(row["times"]) if ok else None
+                row["min_s"] = min(row["times"]) if ok else None
+                row["cpu_s"] = statistics.median(row["cpu_times"]) if ok else None
+                row["ratio"] = row["epoch_s"] / native_s if ok and native_s else None
+                row["cpu_ratio"] = row["cpu_s"] / native_cpu if ok and native_cpu else None
+                results.append(row)
+    finally:
+        for worker in workers.values():
+            worker.close()
+    meta["loadavg_end"] = os.getloadavg()
+    meta["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
+    return meta, results
+
+
+def report(meta, results, args):
+    header, rows = table_rows(results)
+    loads = [x for r in results for x in r["loads"]]
+    load_note = (f"1-min load average during timed epochs: mean {statistics.mean(loads):.1f}, "
+                 f"max {max(loads):.1f} on {meta['cpu_count']} cores" if loads else "")
+    summary = summarize(results, args.models, [b for b in args.backends if b != NATIVE])
+    print(format_console(header, rows))
+    print()
+    print(f"epoch s: median wall time of {meta['repeats']} epoch(s) after one warm-up epoch; "
+          f"vs native: epoch s / native PyTorch epoch s (same model, data, batch "
+          f"{meta['batch_size']}, Adam); cpu s: the worker's CPU time in that epoch (all "
+          f"threads), less sensitive to other load than wall time.")
+    if load_note:
+        print(load_note)
+    for line in summary:
+        print(line)
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        meta = dict(meta, summary=summary)
+        out.write_text(json.dumps({"meta": meta, "results": results}, indent=1) + "\n")
+        md = [f"# keras_zoo epoch times ({meta['started']}, {meta['cpu_count']} cores, "
+              f"{meta['repeats']} repeat(s){', quick' if meta['quick'] else ''})", "",
+              format_markdown(header, rows), ""]
+        md += [load_note, ""] if load_note else []
+        md += [f"- {line}" for line in summary]
+        out.with_suffix(".md").write_text("\n".join(md) + "\n")
+        print(f"wrote {out} and {out.with_suffix('.md')}")
+
+
+def _csv(choices):
+    def parse(text):
+        items = [s.strip() for s in text.split(",") if s.strip()]
+        bad = [s for s in items if s not in choices]
+        if bad:
+            raise argparse.ArgumentTypeError(f"unknown {bad}; choose from {', '.join(choices)}")
+        return items
+    return parse
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", type=_csv(KNOWN_MODELS), default=list(DEFAULT_MODELS),
+                        help=f"comma-separated, from {', '.join(KNOWN_MODELS)} "
+                             f"(default: {','.join(DEFAULT_MODELS)})")
+    parser.add_argument("--backends", type=_csv(KERAS_BACKENDS + (NATIVE,)),
+                        default=list(KERAS_BACKENDS),
+                        help="Keras backends, comma-separated; native PyTorch always runs")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="timed epochs per runner; the median is reported (default 5, "
+                             "1 with --quick)")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"tiny data ({SIZES['quick']}) for a smoke run under a minute")
+    parser.add_argument("--out", default="out/epoch_time.json",
+                        help="JSON results; the markdown table goes next to it as .md "
+                             "(default: %(default)s; '' writes nothing)")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--rows", type=int, default=None, help="override the rows per epoch")
+    parser.add_argument("--window", type=int, default=40, help="forecaster window (40)")
+    parser.add_argument("--units", type=int, default=100, help="forecaster units (100)")
+    parser.add_argument("--variant", action="append", default=[], metavar="RUNNER:K=V,...",
+                        help="an extra runner with options; Keras: jit_compile=auto|true|false,"
+                             " steps_per_execution=N, unroll=auto|true|false, use_cudnn=auto|"
+                             "false (LSTM/GRU: false skips the backend's fused kernel and "
+                             "runs the generic RNN loop); native: "
+                             "compile=true, loader=dataloader, adam=foreach|fused. Repeatable.")
+    parser.add_argument("--threads", type=int, default=os.cpu_count(),
+                        help="torch intra-op threads (native and Keras torch) and TF "
+                             "intra-op threads (default: all %(default)s cores)")
+    parser.add_argument("--omp-wait-policy", choices=("passive", "active", "inherit"),
+                        default="passive",
+                        help="OMP_WAIT_POLICY of the workers (torch's OpenMP threads). "
+                             "passive (default) keeps idle threads from spinning, which on "
+                             "a loaded machine makes torch epochs 10x slower and erratic; "
+                             "inherit leaves the environment alone")
+    parser.add_argument("--timeout", type=float, default=900,
+                        help="seconds one worker request may take before it is killed")
+    parser.add_argument("--log-dir", default=None, help="worker logs (default: a temp dir)")
+    parser.add_argument("-q", "--quiet", dest="verbose", action="store_false",
+                        help="no progress lines on stderr")
+    parser.add_argument("--worker", choices=KERAS_BACKENDS + (NATIVE,), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        worker_main(args.worker, args.threads)
+        return 0
+    if args.repeats is None:
+        args.repeats = 1 if args.quick else 5
+    if args.repeats < 1:
+        parser.error("--repeats must be >= 1")
+    try:
+        for spec in args.variant:
+            parse_variant(spec, args.backends)
+    except ValueError as err:
+        parser.error(str(err))
+    meta, results = run(args)
+    report(meta, results, args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
