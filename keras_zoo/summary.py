@@ -9,7 +9,7 @@ _TYPES = {
     "MaxPooling2D": "Max Pool", "Dense": "Dense", "ReLU": "ReLU", "Activation": "Activation",
     "SimpleRNN": "RNN", "GRU": "GRU", "LSTM": "LSTM", "Dropout": "Dropout",
 }
-_SHAPE_ONLY = ("Flatten", "Reshape")
+_SHAPE_ONLY = ("Flatten", "Reshape", "InputShapeCheck")
 COLUMNS = ("layer", "type", "size", "kernel", "stride", "activation", "maps")
 
 

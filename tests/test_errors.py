@@ -36,18 +36,9 @@ def test_wrong_input_shape_names_the_expected_shape():
         model(np.zeros((2, 28, 28, 1), dtype="float32"))
 
 
-@pytest.mark.xfail(keras.backend.backend() == "jax", strict=False, reason=(
-    "Keras 3.15 on JAX: predict() skips the input-shape check and fails later inside "
-    "Conv2D ('empty output'), without naming the expected shape"))
 def test_wrong_input_shape_in_predict():
     model = keras_zoo.build("lenet5")
     with pytest.raises(ValueError, match=r"expected shape=\(None, 32, 32, 1\)"):
-        model.predict(np.zeros((2, 28, 28, 1), dtype="float32"), verbose=0)
-
-
-def test_wrong_input_shape_in_predict_still_raises():
-    model = keras_zoo.build("lenet5")
-    with pytest.raises(ValueError):
         model.predict(np.zeros((2, 28, 28, 1), dtype="float32"), verbose=0)
 
 
@@ -57,14 +48,25 @@ def test_wrong_window_length_for_a_forecaster():
         model(np.zeros((2, 8, 1), dtype="float32"))
 
 
-def test_wrong_channel_count_still_raises():
-    """Keras' input check skips the last axis when the model's is 1 (InputSpec
-    allow_last_axis_squeeze), so 3 channels / features where 1 is expected fail later,
-    inside the first layer, with a backend-specific error type and message."""
-    with pytest.raises(Exception):  # noqa: B017 - TF, JAX and torch raise different types
-        keras_zoo.build("gru_forecaster", units=4)(np.zeros((2, 12, 3), dtype="float32"))
-    with pytest.raises(Exception):  # noqa: B017
-        keras_zoo.build("lenet5")(np.zeros((2, 32, 32, 3), dtype="float32"))
+@pytest.mark.parametrize("predict", [False, True], ids=["call", "predict"])
+def test_wrong_channel_count_names_the_expected_shape(predict):
+    """Keras' own functional-model check skips a last axis of size 1 (and JAX's predict
+    skips it altogether); keras_zoo's InputShapeCheck layer catches both."""
+    cases = [("gru_forecaster", {"units": 4}, (2, 12, 3), r"\(None, 12, 1\)"),
+             ("lenet5", {}, (2, 32, 32, 3), r"\(None, 32, 32, 1\)")]
+    for name, overrides, shape, expected in cases:
+        model = keras_zoo.build(name, **overrides)
+        x = np.zeros(shape, dtype="float32")
+        with pytest.raises(ValueError, match=f"expected shape={expected}"):
+            model.predict(x, verbose=0) if predict else model(x)
+
+
+def test_input_check_survives_save_and_load(tmp_path):
+    keras_zoo.build("lenet5").save(tmp_path / "lenet5.keras")
+    model = keras.saving.load_model(tmp_path / "lenet5.keras")  # safe mode
+    assert isinstance(model.get_layer("image_check"), keras_zoo.layers.InputShapeCheck)
+    with pytest.raises(ValueError, match=r"expected shape=\(None, 32, 32, 1\)"):
+        model(np.zeros((2, 32, 32, 3), dtype="float32"))
 
 
 def test_invalid_data_choice():

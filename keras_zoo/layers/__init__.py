@@ -1,7 +1,5 @@
-"""Custom layers, registered as "keras_zoo>Name" for safe-mode loading.
+"""Custom layers, registered as "keras_zoo>Name" for safe-mode loading."""
 
-The foundation's models are built from stock Keras layers only; families that need
-their own layers (graph convolutions, attention, ...) add them here.
-"""
+from keras_zoo.layers.checks import InputShapeCheck, checked_input
 
-__all__: list[str] = []
+__all__ = ["InputShapeCheck", "checked_input"]

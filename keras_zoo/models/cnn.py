@@ -9,6 +9,7 @@ recognition", Proc. IEEE 1998.
 import keras
 from keras import layers
 
+from keras_zoo.layers import checked_input
 from keras_zoo.registry import register_model
 
 
@@ -51,8 +52,8 @@ def lenet5(input_shape=(32, 32, 1), num_classes=10, activation="tanh", name="len
     Returns:
         A functional `keras.Model` mapping (batch, 32, 32, 1) to (batch, num_classes).
     """
-    inputs = keras.Input(shape=tuple(input_shape), name="image")
-    x = apply_conv_pool_block(inputs, 6, activation=activation, name="C1,S2")  # (b, 14, 14, 6)
+    inputs, x = checked_input(input_shape, name="image")
+    x = apply_conv_pool_block(x, 6, activation=activation, name="C1,S2")  # (b, 14, 14, 6)
     x = apply_conv_pool_block(x, 16, activation=activation, name="C3,S4")  # (b, 5, 5, 16)
     x = layers.Conv2D(120, 5, activation=activation, name="C5")(x)  # (b, 1, 1, 120)
     x = layers.Flatten(name="flatten")(x)  # (b, 120)
@@ -100,8 +101,8 @@ def cnn_from_spec(spec=(8, 16, 32, "pool"), input_shape=(30, 30, 3), num_classes
     """
     _check_spec(spec)
     height, width = input_shape[:2]
-    inputs = keras.Input(shape=tuple(input_shape), name="image")
-    x, n_conv, n_pool = inputs, 0, 0
+    inputs, x = checked_input(input_shape, name="image")
+    n_conv, n_pool = 0, 0
     for item in spec:
         if item == "pool":
             n_pool += 1

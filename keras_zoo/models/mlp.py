@@ -7,6 +7,7 @@ PyTorch quick-start network 28*28 -> 512 -> 512 -> 10 that the lecture code show
 import keras
 from keras import layers
 
+from keras_zoo.layers import checked_input
 from keras_zoo.registry import register_model
 
 
@@ -45,8 +46,8 @@ def mlp(input_shape=(28, 28, 1), num_classes=10, units=(512, 512), activation="r
     Returns:
         A functional `keras.Model` mapping (batch, *input_shape) to (batch, num_classes).
     """
-    inputs = keras.Input(shape=tuple(input_shape), name="image")
-    x = layers.Flatten(name="flatten")(inputs)  # (batch, 784)
+    inputs, x = checked_input(input_shape, name="image")
+    x = layers.Flatten(name="flatten")(x)  # (batch, 784)
     for i, width in enumerate(units):
         x = apply_dense_block(x, width, activation, dropout, name=f"hidden{i + 1}")
     outputs = layers.Dense(num_classes, name="logits")(x)  # (batch, num_classes)

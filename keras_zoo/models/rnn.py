@@ -9,6 +9,7 @@ Schmidhuber 1997 (LSTM).
 import keras
 from keras import layers
 
+from keras_zoo.layers import checked_input
 from keras_zoo.registry import register_model
 
 CELLS = {"rnn": layers.SimpleRNN, "gru": layers.GRU, "lstm": layers.LSTM}
@@ -52,8 +53,8 @@ def apply_recurrent_stack(x, cell, units, num_layers=1, dropout=0.0, unroll=Fals
 def _forecaster(cell, window, features, units, num_layers, horizon, dropout, unroll, name):
     if unroll == "auto":
         unroll = default_unroll(window, cell)
-    inputs = keras.Input(shape=(window, features), name="window")  # (batch, window, features)
-    x = apply_recurrent_stack(inputs, cell, units, num_layers, dropout, unroll, name=cell)
+    inputs, x = checked_input((window, features), name="window")  # (batch, window, features)
+    x = apply_recurrent_stack(x, cell, units, num_layers, dropout, unroll, name=cell)
     outputs = layers.Dense(horizon, name="forecast")(x)  # (batch, horizon)
     return keras.Model(inputs, outputs, name=name)
 
