@@ -21,6 +21,7 @@ from keras_zoo import layers, models  # noqa: E402,F401  (registers layers and m
 from keras_zoo.registry import (  # noqa: E402
     ModelInfo,
     build,
+    example_batch,
     list_families,
     list_models,
     model_info,
@@ -34,6 +35,7 @@ __all__ = [
     "ModelInfo",
     "__version__",
     "build",
+    "example_batch",
     "format_layer_table",
     "layer_table",
     "list_families",

@@ -4,6 +4,12 @@ import argparse
 import sys
 
 
+def input_shapes(model):
+    """"(32, 32, 1)"; several inputs joined by " + "; "-" for a subclassed model."""
+    inputs = getattr(model, "inputs", None) or []
+    return " + ".join(str(tuple(t.shape[1:])) for t in inputs) or "-"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m keras_zoo", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -21,15 +27,14 @@ def main(argv=None):
         print(f"no model matches {args.pattern!r}", file=sys.stderr)
         return 1
     print(f"keras_zoo {keras_zoo.__version__} on the {keras.backend.backend()} backend")
-    header = f"{'name':<18} {'family':<8} {'parameters':>12}  input shape  task"
+    header = f"{'name':<22} {'family':<12} {'parameters':>12}  input shape  task"
     print(header)
     print("-" * len(header))
     for name in names:
         info = keras_zoo.model_info(name)
         model = keras_zoo.build(name)
-        shape = tuple(model.inputs[0].shape[1:])
-        print(f"{name:<18} {info.family:<8} {model.count_params():>12,}  {str(shape):<11}  "
-              f"{info.task}")
+        print(f"{name:<22} {info.family:<12} {model.count_params():>12,}  "
+              f"{input_shapes(model):<11}  {info.task}")
     return 0
 
 

@@ -61,8 +61,44 @@ def fixed_input(model, batch=GOLDEN_BATCH, seed=INPUT_SEED):
 
 
 def forward(model, x):
-    """Inference-mode forward pass as a NumPy array."""
-    return keras.ops.convert_to_numpy(model(x, training=False))
+    """Inference-mode forward pass: a NumPy array, or a list of them for several outputs."""
+    outputs = [keras.ops.convert_to_numpy(y) for y in keras.tree.flatten(model(x, training=False))]
+    return outputs[0] if len(outputs) == 1 else outputs
+
+
+def example(name, model, batch=GOLDEN_BATCH, seed=INPUT_SEED):
+    """`keras_zoo.example_batch`: the fixed (x, y) every registry test feeds `model`."""
+    return keras_zoo.example_batch(name, model, batch=batch, seed=seed)
+
+
+def to_npz(prefix, value):
+    """Flatten an array / list / dict of arrays into npz entries: x, x_0, x_1 or x.key."""
+    if isinstance(value, dict):
+        return {f"{prefix}.{key}": np.asarray(v) for key, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return {f"{prefix}_{i}": np.asarray(v) for i, v in enumerate(value)}
+    return {prefix: np.asarray(value)}
+
+
+def from_npz(data, prefix):
+    """Inverse of `to_npz` on a loaded npz file."""
+    if prefix in data.files:
+        return data[prefix]
+    keys = [k for k in data.files if k.startswith(prefix + ".")]
+    if keys:
+        return {k[len(prefix) + 1:]: data[k] for k in keys}
+    items = sorted((int(k[len(prefix) + 1:]), k) for k in data.files
+                   if k.startswith(prefix + "_") and k[len(prefix) + 1:].isdigit())
+    return [data[k] for _, k in items]
+
+
+def flat(value):
+    """An array, list or dict of arrays as a flat list (dicts in key order)."""
+    if isinstance(value, dict):
+        return [np.asarray(value[k]) for k in sorted(value)]
+    if isinstance(value, (list, tuple)):
+        return [np.asarray(v) for v in value]
+    return [np.asarray(value)]
 
 
 def weight_sums(model):

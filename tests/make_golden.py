@@ -10,8 +10,10 @@ Each file holds, for one registry model:
   seed       the seed of `helpers.set_deterministic_weights`. The weights themselves are
              NOT stored: they are derived from this seed with NumPy (the same on every
              backend); `weight_sums` fingerprints them so a change is reported clearly.
-  x          the fixed input (`helpers.fixed_input`, seed INPUT_SEED)
-  y          the expected output, computed here with the current backend
+  x          the fixed input (`keras_zoo.example_batch`, seed INPUT_SEED); several
+             inputs are stored as x_0, x_1 ... (a list) or x.<key> (a dict)
+  y          the expected output, computed here with the current backend (y_0, y_1 ...
+             for several outputs)
   backend, keras_version, param_count: for the record.
 
 After writing, check the other backends: `tests/run_all_backends.sh tests/test_golden.py`.
@@ -26,11 +28,13 @@ import numpy as np
 from helpers import (
     GOLDEN_DIR,
     WEIGHT_SEED,
-    fixed_input,
+    example,
+    flat,
     forward,
     golden_config,
     golden_path,
     set_deterministic_weights,
+    to_npz,
     weight_sums,
 )
 
@@ -40,11 +44,12 @@ import keras_zoo
 def make_golden(name):
     config = golden_config(name)
     model = set_deterministic_weights(keras_zoo.build(name, **config), WEIGHT_SEED)
-    x = fixed_input(model)
+    x, _ = example(name, model)
     y = forward(model, x)
     GOLDEN_DIR.mkdir(exist_ok=True)
     path = golden_path(name)
-    np.savez(path, config=json.dumps(config, sort_keys=True), seed=WEIGHT_SEED, x=x, y=y,
+    np.savez(path, config=json.dumps(config, sort_keys=True), seed=WEIGHT_SEED,
+             **to_npz("x", x), **to_npz("y", y),
              weight_sums=weight_sums(model), backend=keras.backend.backend(),
              keras_version=keras.__version__, param_count=model.count_params())
     return path, y
@@ -65,8 +70,9 @@ def main(argv=None):
         print("every registered model has a golden; name some or pass --all to rewrite")
     for name in names:
         path, y = make_golden(name)
-        print(f"{path.name}: output {y.shape} on {keras.backend.backend()}, "
-              f"|y| max {np.abs(y).max():.3g}")
+        shapes = [a.shape for a in flat(y)]
+        print(f"{path.name}: output {shapes} on {keras.backend.backend()}, "
+              f"|y| max {max(np.abs(a).max() for a in flat(y)):.3g}")
     return 0
 
 

@@ -13,7 +13,15 @@ import sys
 import keras
 import numpy as np
 import pytest
-from helpers import BACKENDS, fixed_input, forward, set_deterministic_weights, subprocess_env
+from helpers import (
+    BACKENDS,
+    TESTS,
+    example,
+    forward,
+    set_deterministic_weights,
+    subprocess_env,
+    to_npz,
+)
 
 import keras_zoo
 
@@ -26,15 +34,20 @@ from pathlib import Path
 import numpy as np
 import keras
 import keras_zoo  # registers keras_zoo's layers for safe-mode loading
+sys.path.insert(0, sys.argv[2])
+from helpers import flat, forward, from_npz
 
 results = {"backend": keras.backend.backend()}
 for npz in sorted(Path(sys.argv[1]).glob("*.npz")):
     data = np.load(npz)
     try:
         model = keras.saving.load_model(npz.with_suffix(".keras"))  # safe_mode=True
-        y = keras.ops.convert_to_numpy(model(data["x"], training=False))
+        y = flat(forward(model, from_npz(data, "x")))
+        expected = flat(from_npz(data, "y"))
+        assert [a.shape for a in y] == [b.shape for b in expected], "output shapes differ"
         results[npz.stem] = {"name": model.name, "params": int(model.count_params()),
-                             "max_abs_err": float(np.max(np.abs(y - data["y"])))}
+                             "max_abs_err": max(float(np.max(np.abs(a - b)))
+                                                for a, b in zip(y, expected))}
     except Exception as err:
         results[npz.stem] = {"error": f"{type(err).__name__}: {err}"[:1000]}
 print("RESULTS " + json.dumps(results))
@@ -48,9 +61,9 @@ def saved_models(tmp_path_factory):
     params = {}
     for name in keras_zoo.list_models():
         model = set_deterministic_weights(keras_zoo.build(name, **keras_zoo.model_info(name).smoke))
-        x = fixed_input(model)
+        x, _ = example(name, model)
         model.save(folder / f"{name}.keras")
-        np.savez(folder / f"{name}.npz", x=x, y=forward(model, x))
+        np.savez(folder / f"{name}.npz", **to_npz("x", x), **to_npz("y", forward(model, x)))
         params[name] = model.count_params()
     return folder, params
 
@@ -59,7 +72,7 @@ def saved_models(tmp_path_factory):
 @pytest.mark.parametrize("other", [b for b in BACKENDS if b != CURRENT])
 def test_load_on_other_backend(other, saved_models):
     folder, params = saved_models
-    proc = subprocess.run([sys.executable, "-c", LOAD_EVERYTHING, str(folder)],
+    proc = subprocess.run([sys.executable, "-c", LOAD_EVERYTHING, str(folder), str(TESTS)],
                           capture_output=True, text=True, timeout=400,
                           env=subprocess_env(other))
     lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULTS ")]

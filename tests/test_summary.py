@@ -75,9 +75,11 @@ def test_print_layer_table(capsys):
 @pytest.mark.parametrize("name", keras_zoo.list_models())
 def test_every_model_has_a_table(name):
     model = keras_zoo.build(name, **keras_zoo.model_info(name).smoke)
+    if not getattr(model, "outputs", None):
+        pytest.skip(f"{name} is a subclassed model: its parts have tables")
     rows = keras_zoo.layer_table(model)
     assert rows[0]["type"] == "Input"
-    assert rows[-1]["size"] == str(model.outputs[0].shape[-1])
+    assert rows[-1]["size"] in {str(out.shape[-1]) for out in model.outputs}
     assert all(set(row) == set(COLUMNS) for row in rows)
 
 

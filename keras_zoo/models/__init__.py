@@ -1,5 +1,5 @@
-"""Model families; importing this package registers every builder."""
+"""Model families; importing this package registers every builder (one line per module)."""
 
-from keras_zoo.models import cnn, mlp, rnn
-
-__all__ = ["cnn", "mlp", "rnn"]
+import keras_zoo.models.cnn  # noqa: F401
+import keras_zoo.models.mlp  # noqa: F401
+import keras_zoo.models.rnn  # noqa: F401
