@@ -18,6 +18,7 @@ This module imports only torch and numpy, never keras, so the native worker proc
 loads no Keras backend.
 """
 
+import math
 import time
 
 import numpy as np
@@ -197,63 +198,75 @@ class RowClassifier(nn.Module):
         return self.head(out[:, -1])
 
 
-class TransformerClassifier(nn.Module):
-    """Token + learned position embeddings -> post-norm encoder blocks -> mean -> logits.
+def sinusoidal_table(length, dim):
+    """PE[p, 2i] = sin(p / 10000^(2i/dim)), PE[p, 2i+1] = cos(...): (length, dim)."""
+    rates = torch.exp((2 * (torch.arange(dim) // 2)).float() * (-math.log(10_000.0) / dim))
+    angles = torch.arange(length, dtype=torch.float32)[:, None] * rates[None, :]
+    return torch.where(torch.arange(dim) % 2 == 0, torch.sin(angles), torch.cos(angles))
 
-    The encoder block is `nn.TransformerEncoderLayer` (self-attention, add & norm, ReLU
+
+class TransformerClassifier(nn.Module):
+    """keras_zoo `transformer_classifier`: embedding * sqrt(dim) + sinusoidal positions,
+    post-norm encoder blocks with a padding mask, masked mean pooling, dropout, logits.
+
+    The block is `nn.TransformerEncoderLayer` (self-attention, add & norm, ReLU
     feed-forward, add & norm), the layer a PyTorch user reaches for.
     """
 
-    def __init__(self, vocab_size=20_000, max_len=200, embed_dim=32, num_heads=2,
-                 ff_dim=32, num_layers=1, dropout=0.1, num_classes=2, learned_positions=True):
+    def __init__(self, vocab=1000, num_classes=2, dim=64, num_heads=4, ff_dim=128,
+                 num_layers=2, dropout=0.1, max_length=256):
         super().__init__()
-        self.tokens = nn.Embedding(vocab_size, embed_dim)
-        self.positions = nn.Embedding(max_len, embed_dim) if learned_positions else None
-        if not learned_positions:  # sinusoidal, a constant
-            pos = torch.arange(max_len)[:, None] / 10_000 ** (
-                torch.arange(0, embed_dim, 2) / embed_dim)
-            table = torch.zeros(max_len, embed_dim)
-            table[:, 0::2], table[:, 1::2] = torch.sin(pos), torch.cos(pos)
-            self.register_buffer("table", table)
-        self.encoder = nn.TransformerEncoder(
-            nn.TransformerEncoderLayer(embed_dim, num_heads, ff_dim, dropout, batch_first=True),
-            num_layers, enable_nested_tensor=False)
+        self.embedding = nn.Embedding(vocab, dim)
+        self.register_buffer("table", sinusoidal_table(max_length, dim), persistent=False)
         self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(embed_dim, num_classes)
+        self.encoder = nn.TransformerEncoder(
+            nn.TransformerEncoderLayer(dim, num_heads, ff_dim, dropout, batch_first=True,
+                                       layer_norm_eps=1e-6),
+            num_layers, enable_nested_tensor=False)
+        self.head = nn.Linear(dim, num_classes)
 
-    def forward(self, ids):  # (batch, length) int64 -> (batch, num_classes)
-        x = self.tokens(ids)
-        pos = torch.arange(ids.shape[1], device=ids.device)
-        x = x + (self.positions(pos) if self.positions is not None else self.table[pos])
-        x = self.encoder(x).mean(dim=1)
+    def forward(self, ids):  # (batch, T) int64, 0 = padding -> (batch, num_classes)
+        x = self.embedding(ids) * math.sqrt(self.embedding.embedding_dim)
+        x = self.dropout(x + self.table[:ids.shape[1]])
+        pad = ids == 0
+        x = self.encoder(x, src_key_padding_mask=pad)  # (batch, T, dim)
+        keep = (~pad).unsqueeze(-1).to(x.dtype)
+        x = (x * keep).sum(1) / keep.sum(1).clamp(min=1.0)  # masked mean
         return self.head(self.dropout(x))
 
 
 class GCN(nn.Module):
-    """Kipf & Welling's GCN, message passing by scatter-add (`index_add_`), full batch.
+    """Kipf & Welling's GCN with scatter-add message passing (`index_add_`), full batch.
 
-    Each layer: h W, then out[r] += norm_e * (h W)[s] over the edges (s -> r) including
-    self-loops, norm_e = deg(s)^-1/2 deg(r)^-1/2, then the bias. ReLU and dropout between.
+    Each layer: h W, then out[r] += norm_e * (h W)[s] over the edges s -> r plus a
+    self-loop per node, norm_e = deg(s)^-1/2 deg(r)^-1/2 (deg: incoming edges + 1),
+    computed from the edge list in every forward pass as keras_zoo's `GCNConv` (and
+    PyG's uncached `GCNConv`) do; then the bias. ReLU and dropout between the layers.
     """
 
-    def __init__(self, in_features, hidden=16, num_classes=7, dropout=0.5, num_layers=2):
+    def __init__(self, node_features=1433, num_classes=7, units=16, dropout=0.5):
         super().__init__()
-        widths = [in_features] + [hidden] * (num_layers - 1) + [num_classes]
-        self.linears = nn.ModuleList(nn.Linear(a, b, bias=False) for a, b in
-                                     zip(widths[:-1], widths[1:]))
-        self.biases = nn.ParameterList(nn.Parameter(torch.zeros(b)) for b in widths[1:])
+        self.linears = nn.ModuleList([nn.Linear(node_features, units, bias=False),
+                                      nn.Linear(units, num_classes, bias=False)])
+        self.biases = nn.ParameterList([nn.Parameter(torch.zeros(units)),
+                                        nn.Parameter(torch.zeros(num_classes))])
         self.dropout = dropout
 
     @staticmethod
-    def propagate(h, senders, receivers, norm):
+    def propagate(h, senders, receivers):
+        loops = torch.arange(len(h))
+        senders, receivers = torch.cat([senders, loops]), torch.cat([receivers, loops])
+        degree = torch.zeros(len(h)).index_add_(0, receivers, torch.ones(len(receivers)))
+        inv_sqrt = degree.rsqrt()
+        norm = inv_sqrt[senders] * inv_sqrt[receivers]  # (E + N,)
         out = torch.zeros_like(h)
         return out.index_add_(0, receivers, h[senders] * norm[:, None])
 
-    def forward(self, x, senders, receivers, norm):  # (nodes, F) -> (nodes, classes)
+    def forward(self, x, senders, receivers):  # (nodes, F) -> (nodes, classes)
         for i, (linear, bias) in enumerate(zip(self.linears, self.biases)):
             if i:
                 x = F.dropout(F.relu(x), self.dropout, self.training)
-            x = self.propagate(linear(x), senders, receivers, norm) + bias
+            x = self.propagate(linear(x), senders, receivers) + bias
         return x
 
 
@@ -377,6 +390,7 @@ class Trainer:
         batch_size: examples per step; the last batch may be smaller, as in `fit`.
         model_kwargs: arguments of the native model's class (`build`).
         lr: Adam's learning rate; GAN: both optimizers at 2e-4, beta1 0.5.
+        weight_decay: Adam's (L2 added to the gradient; the GCN notebook's 5e-4).
         steps: full-batch models (the GCN): training steps per `epoch()` call.
         compile: wrap the model in `torch.compile` (a variant, off by default).
         loader: "tensors" (index pre-made tensors with a random permutation, the fast
@@ -387,8 +401,8 @@ class Trainer:
         seed: seeds the weights and the shuffling.
     """
 
-    def __init__(self, name, data, batch_size=64, model_kwargs=None, lr=1e-3, steps=1,
-                 compile=False, loader="tensors", adam="default", seed=0):
+    def __init__(self, name, data, batch_size=64, model_kwargs=None, lr=1e-3, weight_decay=0.0,
+                 steps=1, compile=False, loader="tensors", adam="default", seed=0):
         if loader not in ("tensors", "dataloader"):
             raise ValueError(f"loader must be 'tensors' or 'dataloader', got {loader!r}")
         if adam not in ("default", "foreach", "fused"):
@@ -414,7 +428,8 @@ class Trainer:
                                           betas=(0.5, 0.999), **kernel)
             self.step = self._gan_step
         else:
-            self.optimizer = torch.optim.Adam(self.module.parameters(), lr=lr, **kernel)
+            self.optimizer = torch.optim.Adam(self.module.parameters(), lr=lr,
+                                              weight_decay=weight_decay, **kernel)
             self.step = {"vae": self._vae_step, "gcn_node_classifier": self._gcn_step}.get(
                 name, self._supervised_step)
             self.loss_fn = nn.CrossEntropyLoss() if name in CLASSIFIERS else nn.MSELoss()
@@ -426,14 +441,9 @@ class Trainer:
                 shuffle=True, generator=self.generator)
 
     def _setup_graph(self, data):
-        x = torch.from_numpy(np.asarray(data["features"], "float32"))
-        senders = torch.from_numpy(np.asarray(data["senders"], "int64"))
-        receivers = torch.from_numpy(np.asarray(data["receivers"], "int64"))
-        loops = torch.arange(len(x))  # self-loops: A + I
-        senders, receivers = torch.cat([senders, loops]), torch.cat([receivers, loops])
-        deg = torch.zeros(len(x)).index_add_(0, receivers, torch.ones(len(receivers)))
-        inv_sqrt = deg.rsqrt()
-        self.graph = (x, senders, receivers, inv_sqrt[senders] * inv_sqrt[receivers])
+        self.graph = (torch.from_numpy(np.asarray(data["features"], "float32")),
+                      torch.from_numpy(np.asarray(data["senders"], "int64")),
+                      torch.from_numpy(np.asarray(data["receivers"], "int64")))
         self.labels = torch.from_numpy(np.asarray(data["labels"], "int64"))
         self.train_mask = torch.from_numpy(np.asarray(data["train_mask"], bool))
 
