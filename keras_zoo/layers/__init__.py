@@ -1,3 +1,4 @@
 """Custom layers, registered as "keras_zoo>Name" for safe-mode loading (one line per module)."""
 
 from keras_zoo.layers.checks import InputShapeCheck, checked_input  # noqa: F401
+import keras_zoo.layers.graph_blocks  # noqa: F401  (also registers layers.graph)
