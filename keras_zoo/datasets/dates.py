@@ -1,0 +1,120 @@
+"""Human-written dates -> ISO dates: the toy translation task of the seq2seq tutorials.
+
+    (x_train, y_train), (x_test, y_test) = load_dates(20_000, 2_000, seed=0)
+    x_train[0], y_train[0]          # ('the 25th of June, 2009', '2009-06-25'), say
+
+Dates are drawn uniformly from 1950-01-01 .. 2049-12-31 with Python's `datetime` and
+written in one of `FORMATS` (spelled-out months, ordinals, weekdays, day-first numbers,
+two-digit years, upper/lower case). Two-digit years read as 1950-2049, and numeric
+formats are always day-first, so every input has exactly one answer. Everything is
+deterministic given the seed; month and weekday names are English, never the locale's.
+"""
+
+import datetime
+
+import numpy as np
+
+from keras_zoo.text import CharVocab
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+FIRST, LAST = datetime.date(1950, 1, 1), datetime.date(2049, 12, 31)
+TARGET_LENGTH = len("2009-06-25")
+
+
+def ordinal(day):
+    """1 -> '1st', 2 -> '2nd', 11 -> '11th', 23 -> '23rd'."""
+    suffix = "th" if 10 <= day % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    return f"{day}{suffix}"
+
+
+def _fields(d):
+    month, weekday = MONTHS[d.month - 1], WEEKDAYS[d.weekday()]
+    return {"d": d.day, "dd": f"{d.day:02d}", "mm": f"{d.month:02d}", "m": d.month,
+            "yyyy": d.year, "yy": f"{d.year % 100:02d}", "month": month, "mon": month[:3],
+            "th": ordinal(d.day), "wday": weekday, "wd": weekday[:3]}
+
+
+FORMATS = (  # str.format templates over `_fields`; the case variants are applied after
+    "the {th} of {month}, {yyyy}",
+    "the {th} of {month} {yyyy}",
+    "{th} {month} {yyyy}",
+    "{dd}/{mm}/{yy}",
+    "{d}/{m}/{yyyy}",
+    "{dd}.{mm}.{yyyy}",
+    "{yyyy}/{mm}/{dd}",
+    "{month} {d} {yyyy}",
+    "{month} {d}, {yyyy}",
+    "{mon} {d}, {yy}",
+    "{mon}. {d}, {yyyy}",
+    "{d} {month} {yyyy}",
+    "{d} {mon} {yyyy}",
+    "{dd}-{mon}-{yyyy}",
+    "{wday}, {month} {d}, {yyyy}",
+    "{wday}, the {th} of {month}, {yyyy}",
+    "{wd} {d} {mon} {yyyy}",
+    "{wd}, {dd}.{mm}.{yy}",
+)
+CASES = (str, str.lower, str.upper)  # original case twice as often as the others
+CASE_WEIGHTS = (0.5, 0.25, 0.25)
+
+
+def human_date(date, fmt, case=str):
+    """`date` written as `FORMATS` template `fmt`, passed through `case` (e.g. str.upper)."""
+    return case(fmt.format(**_fields(date)))
+
+
+def iso_date(date):
+    """The target: 'YYYY-MM-DD'."""
+    return date.isoformat()
+
+
+def random_dates(n, seed=0):
+    """`n` dates drawn uniformly from 1950-01-01 .. 2049-12-31."""
+    days = np.random.default_rng(seed).integers(0, (LAST - FIRST).days + 1, size=n)
+    return [FIRST + datetime.timedelta(days=int(k)) for k in days]
+
+
+def make_dates(n, seed=0):
+    """`n` pairs (human-written date, ISO date), formats and cases drawn at random.
+
+    Returns:
+        (sources, targets): two lists of `n` strings.
+    """
+    rng = np.random.default_rng([seed, 1])
+    dates = random_dates(n, seed)
+    formats = rng.integers(0, len(FORMATS), size=n)
+    cases = rng.choice(len(CASES), size=n, p=CASE_WEIGHTS)
+    sources = [human_date(d, FORMATS[f], CASES[c]) for d, f, c in zip(dates, formats, cases)]
+    return sources, [iso_date(d) for d in dates]
+
+
+def load_dates(n_train=20_000, n_test=2_000, seed=0):
+    """Train and test pairs ((x_train, y_train), (x_test, y_test)); lists of strings.
+
+    The test dates never occur in the training set (same date in any format excluded).
+    """
+    x, y = make_dates(n_train + 5 * n_test, seed)
+    train_days = set(y[:n_train])
+    test = [(s, t) for s, t in zip(x[n_train:], y[n_train:]) if t not in train_days][:n_test]
+    if len(test) < n_test:
+        raise ValueError(f"only {len(test)} dates outside the training set; ask for fewer")
+    return (x[:n_train], y[:n_train]), ([s for s, _ in test], [t for _, t in test])
+
+
+def source_vocab():
+    """Every character the human-written formats can produce (both cases)."""
+    words = " ".join(MONTHS + WEEKDAYS + ("the", "of", "st", "nd", "rd", "th"))
+    return CharVocab.from_text(words, words.lower(), words.upper(), "0123456789 ,./-")
+
+
+def target_vocab():
+    """Digits and '-': the ISO dates' characters."""
+    return CharVocab.from_text("0123456789-")
+
+
+def max_source_length():
+    """Length of the longest human-written date (characters, no start/end tokens)."""
+    longest = datetime.date(2000, 9, 27)  # Wednesday, the 27th of September, 2000
+    return max(len(human_date(longest, f)) for f in FORMATS)

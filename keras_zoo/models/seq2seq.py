@@ -1,0 +1,117 @@
+"""LSTM encoder-decoders (seq2seq), without and with additive attention.
+
+Sutskever, Vinyals & Le 2014 ("Sequence to sequence learning with neural networks":
+the encoder's final state starts the decoder, an end-of-sequence token ends the
+output); Bahdanau, Cho & Bengio 2015 (additive attention over the encoder states). The
+attention here reads the decoder state after each step (the placement of Luong, Pham &
+Manning 2015), so teacher-forced training runs the whole target in one pass. Lecture:
+"Neural networks: CNN, RNN, Transformer" (Seq-2-Seq, Seq-2-Seq with attention).
+
+Inputs: source ids (batch, T_in) and decoder input ids (batch, T_out), both int32 and
+0-padded (`keras_zoo.decoding.teacher_forcing` makes the latter); output: logits
+(batch, T_out, target_vocab). Greedy decoding: `keras_zoo.decoding.greedy_decode`.
+"""
+
+import keras
+import numpy as np
+from keras import layers
+
+from keras_zoo.layers.attention import BahdanauAttention, PaddingMask
+from keras_zoo.layers.checks import InputShapeCheck
+from keras_zoo.registry import register_model
+from keras_zoo.text import START
+
+
+def token_input(name, length=None):
+    """An int32 `keras.Input` of shape (length,) followed by an `InputShapeCheck`."""
+    inputs = keras.Input(shape=(length,), dtype="int32", name=name)
+    return inputs, InputShapeCheck((length,), name=f"{name}_check")(inputs)
+
+
+def random_ids(rng, batch, length, vocab):
+    """(batch, length) int32 ids in [1, vocab), each row 0-padded after a random length."""
+    ids = rng.integers(1, vocab, size=(batch, length))
+    lengths = rng.integers(max(1, length // 2), length + 1, size=batch)
+    ids[np.arange(length)[None, :] >= lengths[:, None]] = 0
+    return ids.astype("int32")
+
+
+def translation_example(model, batch, rng, source_length=9, target_length=6):
+    """`register_model` example: [source ids, decoder input ids] and targets, padded."""
+    source_vocab = model.get_layer("source_embedding").input_dim
+    target_vocab = model.get_layer("target_embedding").input_dim
+    source = random_ids(rng, batch, source_length, source_vocab)
+    target = random_ids(rng, batch, target_length, target_vocab)
+    decoder_input = np.concatenate([np.full((batch, 1), START, "int32"), target[:, :-1]], 1)
+    return [source, decoder_input], target
+
+
+def apply_lstm_encoder(source, vocab, embed_dim, units, name="encoder"):
+    """Embedding (0 = padding, masked) -> LSTM: states (batch, T_in, units), h, c."""
+    x = layers.Embedding(vocab, embed_dim, mask_zero=True, name="source_embedding")(source)
+    return layers.LSTM(units, return_sequences=True, return_state=True, name=name)(x)
+
+
+def apply_lstm_decoder(decoder_input, state, vocab, embed_dim, units, name="decoder"):
+    """Embedding -> LSTM started from the encoder's state: (batch, T_out, units)."""
+    x = layers.Embedding(vocab, embed_dim, name="target_embedding")(decoder_input)
+    return layers.LSTM(units, return_sequences=True, name=name)(x, initial_state=state)
+
+
+_ARGS_DOC = """
+    Args:
+        source_vocab: number of source ids (`CharVocab.size`, specials included).
+        target_vocab: number of target ids: the width of the logits.
+        embed_dim: character embedding size.
+        units: LSTM size of the encoder and of the decoder.
+        source_length, target_length: fixed input lengths, or None for any length.
+        name: model name."""
+
+
+@register_model(smoke={"embed_dim": 8, "units": 16}, example=translation_example)
+def seq2seq(source_vocab=64, target_vocab=16, embed_dim=32, units=128, source_length=None,
+            target_length=None, name="seq2seq"):
+    source_in, source = token_input("source", source_length)  # (batch, T_in)
+    decoder_in, decoder = token_input("decoder_input", target_length)  # (batch, T_out)
+    _, h, c = apply_lstm_encoder(source, source_vocab, embed_dim, units)  # (batch, units) x 2
+    x = apply_lstm_decoder(decoder, [h, c], target_vocab, embed_dim, units)  # (b, T_out, u)
+    logits = layers.Dense(target_vocab, name="logits")(x)  # (batch, T_out, target_vocab)
+    return keras.Model([source_in, decoder_in], logits, name=name)
+
+
+@register_model(smoke={"embed_dim": 8, "units": 16}, example=translation_example)
+def seq2seq_attention(source_vocab=64, target_vocab=16, embed_dim=32, units=128,
+                      source_length=None, target_length=None, return_attention=False,
+                      name="seq2seq_attention"):
+    source_in, source = token_input("source", source_length)  # (batch, T_in)
+    decoder_in, decoder = token_input("decoder_input", target_length)  # (batch, T_out)
+    states, h, c = apply_lstm_encoder(source, source_vocab, embed_dim, units)
+    x = apply_lstm_decoder(decoder, [h, c], target_vocab, embed_dim, units)  # (b, T_out, u)
+    mask = PaddingMask(name="source_mask")(source)  # (batch, 1, T_in)
+    context, weights = BahdanauAttention(units, name="attention")(x, states, value_mask=mask)
+    x = layers.Concatenate(name="state_and_context")([x, context])  # (batch, T_out, 2 units)
+    x = layers.Dense(units, activation="tanh", name="attentional")(x)
+    logits = layers.Dense(target_vocab, name="logits")(x)  # (batch, T_out, target_vocab)
+    outputs = [logits, weights] if return_attention else logits
+    return keras.Model([source_in, decoder_in], outputs, name=name)
+
+
+seq2seq.__doc__ = (
+    "LSTM encoder-decoder: source ids + decoder input ids -> next-character logits.\n"
+    + _ARGS_DOC + """
+
+    Returns:
+        A functional `keras.Model`: [(batch, T_in), (batch, T_out)] int32 ->
+        logits (batch, T_out, target_vocab).
+""")
+seq2seq_attention.__doc__ = (
+    "LSTM encoder-decoder with additive (Bahdanau) attention over the encoder states.\n"
+    + _ARGS_DOC + """
+        return_attention: also return the attention weights (batch, T_out, T_in), for
+            plotting; build a second model with this flag and copy the trained weights
+            (`set_weights(trained.get_weights())`: the weights are the same).
+
+    Returns:
+        A functional `keras.Model`: [(batch, T_in), (batch, T_out)] int32 ->
+        logits (batch, T_out, target_vocab) [, attention weights].
+""")
