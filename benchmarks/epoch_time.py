@@ -376,10 +376,12 @@ def worker_main(runner, threads):
         try:
             if req["cmd"] == "setup":
                 cls = NativeTrainer if runner == NATIVE else KerasTrainer
+                cpu = time.process_time()
                 trainer = cls(req["cfg"], req["opts"])
                 warmup_s, loss = trainer.epoch()  # compiles / traces / allocates
                 trainers[req["key"]] = trainer
-                send(ok=True, warmup_s=warmup_s, loss=loss, params=trainer.num_params,
+                send(ok=True, warmup_s=warmup_s, setup_cpu_s=time.process_time() - cpu,
+                     loss=loss, params=trainer.num_params,
                      keras_params=getattr(trainer, "keras_params", trainer.num_params),
                      resolved=trainer.resolved)
             elif req["cmd"] == "epoch":
@@ -624,7 +626,8 @@ def run(args):
                 rows[label] = {
                     "model": model, "runner": label, "backend": name, "options": opts,
                     "config": cfg, "times": [], "cpu_times": [], "loads": [],
-                    "warmup_s": reply.get("warmup_s"), "params": reply.get("params"),
+                    "warmup_s": reply.get("warmup_s"), "setup_cpu_s": reply.get("setup_cpu_s"),
+                    "params": reply.get("params"),
                     "keras_params": reply.get("keras_params"),
                     "skipped": bool(reply.get("skipped")),
                     "resolved": reply.get("resolved", {}),
