@@ -4,3 +4,4 @@ import keras_zoo.models.cnn  # noqa: F401
 import keras_zoo.models.mlp  # noqa: F401
 import keras_zoo.models.rnn  # noqa: F401
 import keras_zoo.models.gnn  # noqa: F401
+import keras_zoo.models.language  # noqa: F401

@@ -1,15 +1,17 @@
-"""Recurrent forecasters: a window of past values -> the next value(s).
+"""Recurrent forecasters and sequence classifiers: MNIST read row by row, lecture cells.
 
 Lecture: "Modern architectures" (recurrent networks, "Example: time series": sequences of
-40 points, one prediction at the end; the LSTM cell) and the companion notebook's LSTM on
-the airline passengers. Elman 1990 (SimpleRNN); Cho et al. 2014 (GRU); Hochreiter &
-Schmidhuber 1997 (LSTM).
+40 points, one prediction at the end; the LSTM and GRU cells) and the companion notebook's
+LSTM on the airline passengers; lecture 03's many-to-one structure (an image read as a
+sequence of 28 rows of 28 pixels). Elman 1990 (SimpleRNN); Cho et al. 2014 (GRU);
+Hochreiter & Schmidhuber 1997 (LSTM).
 """
 
 import keras
 from keras import layers
 
 from keras_zoo.layers import checked_input
+from keras_zoo.layers.recurrent import LECTURE_CELLS
 from keras_zoo.registry import register_model
 
 CELLS = {"rnn": layers.SimpleRNN, "gru": layers.GRU, "lstm": layers.LSTM}
@@ -99,3 +101,84 @@ def lstm_forecaster(window=12, features=1, units=64, num_layers=1, horizon=1, dr
 rnn_forecaster.__doc__ = "Elman RNN forecaster: past window -> next value.\n" + _ARGS_DOC
 gru_forecaster.__doc__ = "GRU forecaster: past window -> next value.\n" + _ARGS_DOC
 lstm_forecaster.__doc__ = "LSTM forecaster: past window -> next value.\n" + _ARGS_DOC
+
+
+def apply_rows_block(x, name="rows"):
+    """An image (batch, rows, cols, channels) as a sequence of rows (batch, rows, cols * ch)."""
+    rows, cols, channels = x.shape[1:]
+    return layers.Reshape((rows, cols * channels), name=name)(x)
+
+
+def _row_classifier(input_shape, name):
+    inputs, x = checked_input(input_shape, name="image")  # (batch, 28, 28, 1)
+    return inputs, apply_rows_block(x)  # (batch, 28 steps, 28 pixels)
+
+
+@register_model(smoke={"units": 8, "input_shape": (8, 8, 1)})
+def rnn_classifier(input_shape=(28, 28, 1), cell="lstm", units=128, num_layers=1,
+                   num_classes=10, dropout=0.0, unroll="auto", name="rnn_classifier"):
+    """Many-to-one: an image read row by row (28 steps of 28 pixels) -> class logits.
+
+    The lecture's example of an RNN on MNIST: each time step sees one row of pixels, the
+    last hidden state sees the whole digit and feeds a dense layer.
+
+    Args:
+        input_shape: (rows, cols, channels); rows are the time steps.
+        cell: "rnn" (SimpleRNN), "gru" or "lstm".
+        units: hidden size of each recurrent layer.
+        num_layers: stacked recurrent layers.
+        num_classes: number of output logits.
+        dropout: dropout on the recurrent layers' inputs.
+        unroll: True, False or "auto" (`default_unroll`: SimpleRNN on torch only).
+        name: model name.
+
+    Returns:
+        A functional `keras.Model` mapping (batch, rows, cols, channels) to
+        (batch, num_classes) logits.
+    """
+    if unroll == "auto":
+        unroll = default_unroll(input_shape[0], cell)
+    inputs, x = _row_classifier(input_shape, name)
+    x = apply_recurrent_stack(x, cell, units, num_layers, dropout, unroll, name=cell)
+    outputs = layers.Dense(num_classes, name="logits")(x)  # (batch, num_classes)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def _lecture_classifier(cell, input_shape, units, num_classes, name):
+    inputs, x = _row_classifier(input_shape, name)
+    x = layers.RNN(LECTURE_CELLS[cell](units, name=f"{cell}_cell"), name=cell)(x)  # (b, units)
+    outputs = layers.Dense(num_classes, name="logits")(x)  # (batch, num_classes)
+    return keras.Model(inputs, outputs, name=name)
+
+
+_LECTURE_DOC = """
+    The cell is `keras_zoo.layers.recurrent.Lecture{cell}Cell`, written from the lecture's
+    equations and wrapped in `keras.layers.RNN`; given the same weights it computes what
+    `keras.layers.{cell}` computes (tests/test_rnn_zoo.py).
+
+    Args:
+        input_shape: (rows, cols, channels); rows are the time steps.
+        units: hidden size.
+        num_classes: number of output logits.
+        name: model name.
+
+    Returns:
+        A functional `keras.Model` mapping (batch, rows, cols, channels) to
+        (batch, num_classes) logits.
+"""
+
+
+@register_model(smoke={"units": 8, "input_shape": (8, 8, 1)})
+def lecture_lstm(input_shape=(28, 28, 1), units=64, num_classes=10, name="lecture_lstm"):
+    return _lecture_classifier("lstm", input_shape, units, num_classes, name)
+
+
+@register_model(smoke={"units": 8, "input_shape": (8, 8, 1)})
+def lecture_gru(input_shape=(28, 28, 1), units=64, num_classes=10, name="lecture_gru"):
+    return _lecture_classifier("gru", input_shape, units, num_classes, name)
+
+
+lecture_lstm.__doc__ = ("Row-by-row classifier on the lecture's LSTM cell (gates i, f, g, o)."
+                        "\n" + _LECTURE_DOC.format(cell="LSTM"))
+lecture_gru.__doc__ = ("Row-by-row classifier on the lecture's GRU cell (update and reset "
+                       "gates).\n" + _LECTURE_DOC.format(cell="GRU"))

@@ -1,0 +1,172 @@
+"""Text data: an English corpus for character language models and a per-character tagging task.
+
+- `load_char_corpus("embedded")`: Python's own documentation, `pydoc_data.topics` (the
+  text of `help("if")`, `help("with")` ...; 79 topics, ~465,000 characters of English
+  prose with code examples), shipped with every Python. The topics are joined in sorted
+  order; the last 10% of the characters are the validation text.
+- `load_char_corpus("full")`: tensorflow-datasets `tiny_shakespeare` (train / validation
+  splits); offline it raises `DatasetUnavailableError` with a one-line message.
+- `load_python_tagging()`: lines of real Python source (modules of the standard library)
+  with one tag per character from the stdlib tokenizer: name, keyword, call, number,
+  string, operator, comment, space. Telling a call (`print(`) from a name, or a keyword
+  from the start of a longer name (`in` / `int`), needs the characters to the right:
+  a task where reading both ways must help.
+
+All NumPy / plain Python; nothing is downloaded at import.
+"""
+
+import importlib
+import inspect
+import io
+import keyword
+import tokenize
+
+import numpy as np
+
+from keras_zoo.datasets import DatasetUnavailableError, _few_download_retries, check_data
+from keras_zoo.text import PAD, CharVocab
+
+VALID_FRACTION = 0.1
+TAGS = ("<pad>", "space", "name", "keyword", "call", "number", "string", "operator",
+        "comment")
+TAGGING_MODULES = ("argparse", "calendar", "csv", "difflib", "fractions", "heapq",
+                   "shutil", "statistics", "string", "textwrap", "tokenize", "dataclasses")
+
+
+def load_pydoc_text():
+    """Python's documentation topics (`pydoc_data.topics`), joined in sorted order."""
+    from pydoc_data.topics import topics
+
+    return "\n\n".join(topics[key].strip() for key in sorted(topics))
+
+
+def load_char_corpus(data="embedded", data_dir=None):
+    """Training and validation text for a character language model.
+
+    Args:
+        data: "embedded" (pydoc topics, 90% / 10%) or "full" (tfds tiny_shakespeare,
+            its train / validation splits).
+        data_dir: tensorflow-datasets directory for `data="full"`.
+
+    Returns:
+        (train_text, valid_text): two str.
+
+    Raises:
+        DatasetUnavailableError: `data="full"` and tfds cannot load it (offline).
+    """
+    if check_data(data) == "embedded":
+        text = load_pydoc_text()
+        cut = int(len(text) * (1 - VALID_FRACTION))
+        return text[:cut], text[cut:]
+    import tensorflow_datasets as tfds
+
+    name = "tiny_shakespeare"
+    try:
+        with _few_download_retries():
+            train, valid = tfds.load(name, split=["train", "validation"], batch_size=-1,
+                                     data_dir=data_dir)
+    except Exception as err:  # noqa: BLE001 - any failure inside tfds means "not available"
+        cause = str(err).splitlines()[0][:100] if str(err) else "no details"
+        raise DatasetUnavailableError(
+            f"cannot load {name!r} from tensorflow-datasets ({type(err).__name__}: {cause}); "
+            f"offline, use --data embedded, or prepare it once with network: "
+            f"`python -c \"import tensorflow_datasets as tfds; tfds.load('{name}')\"`"
+        ) from None
+
+    def to_text(split):
+        texts = tfds.as_numpy(split)["text"]
+        return "".join(t.decode("utf-8") for t in np.asarray(texts).reshape(-1))
+
+    return to_text(train), to_text(valid)
+
+
+def make_lm_windows(ids, length, stride=None):
+    """Cut an id sequence into language-model examples: inputs and the next ids.
+
+    Args:
+        ids: 1-D int array.
+        length: steps per example.
+        stride: start-to-start distance (default `length`: no overlap).
+
+    Returns:
+        x (N, length) and y (N, length) int32 with y[:, t] = ids[start + t + 1].
+    """
+    ids = np.asarray(ids, dtype="int32")
+    starts = np.arange(0, len(ids) - length, stride or length)
+    if len(starts) == 0:
+        raise ValueError(f"{len(ids)} ids are too few for windows of {length} + 1")
+    idx = starts[:, None] + np.arange(length)
+    return ids[idx], ids[idx + 1]
+
+
+def _tag_of(tok, next_tok):
+    if tok.type == tokenize.NAME:
+        if keyword.iskeyword(tok.string):
+            return TAGS.index("keyword")
+        is_call = next_tok is not None and next_tok.string == "(" and next_tok.start == tok.end
+        return TAGS.index("call" if is_call else "name")
+    return {tokenize.NUMBER: TAGS.index("number"), tokenize.STRING: TAGS.index("string"),
+            tokenize.OP: TAGS.index("operator"),
+            tokenize.COMMENT: TAGS.index("comment")}.get(tok.type)
+
+
+def tag_python_lines(source):
+    """(line, per-character tags) for each source line that no multi-line token touches.
+
+    Leading indentation is dropped; spaces between tokens get the tag "space".
+    """
+    lines = source.splitlines()
+    tags = [[TAGS.index("space")] * len(line) for line in lines]
+    skip = set()
+    tokens = [t for t in tokenize.generate_tokens(io.StringIO(source).readline)
+              if t.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.INDENT,
+                                tokenize.DEDENT, tokenize.ENDMARKER)]
+    for tok, nxt in zip(tokens, tokens[1:] + [None]):
+        (r0, c0), (r1, c1) = tok.start, tok.end
+        if r0 != r1 or tok.type not in (tokenize.NAME, tokenize.NUMBER, tokenize.STRING,
+                                        tokenize.OP, tokenize.COMMENT):
+            skip.update(range(r0, r1 + 1))  # f-strings, multi-line strings
+            continue
+        tags[r0 - 1][c0:c1] = [_tag_of(tok, nxt)] * (c1 - c0)
+    out = []
+    for row, (line, tag) in enumerate(zip(lines, tags), start=1):
+        indent = len(line) - len(line.lstrip())
+        if row not in skip and line.strip():
+            out.append((line[indent:].rstrip(), tag[indent: len(line.rstrip())]))
+    return out
+
+
+def load_python_tagging(max_len=64, modules=TAGGING_MODULES, test_fraction=0.2, seed=0):
+    """Per-character token tags of real Python lines from the standard library.
+
+    The lines of `modules`' source files (as shipped with this Python; the exact lines
+    vary a little between Python versions), without indentation, printable ASCII, at
+    most `max_len` characters, de-duplicated, shuffled and split.
+
+    Args:
+        max_len: longest line kept; the padded width of the arrays.
+        modules: standard-library modules whose source is read.
+        test_fraction: share of the lines for testing.
+        seed: shuffling seed.
+
+    Returns:
+        ((x_train, y_train), (x_test, y_test), vocab): x int32 char ids (N, max_len),
+        0-padded; y int32 tag ids (N, max_len), 0 (`TAGS[0]`, "<pad>") at padding;
+        vocab the `CharVocab` of every kept line.
+    """
+    pairs = {}
+    for module in modules:
+        source = inspect.getsource(importlib.import_module(module))
+        for line, tags in tag_python_lines(source):
+            if len(line) <= max_len and line.isascii() and line.isprintable():
+                pairs.setdefault(line, tags)
+    lines = sorted(pairs)
+    order = np.random.default_rng(seed).permutation(len(lines))
+    lines = [lines[i] for i in order]
+    vocab = CharVocab.from_text(*lines)
+    x = vocab.encode_batch(lines, max_len)
+    y = np.full(x.shape, PAD, dtype="int32")
+    for row, line in enumerate(lines):
+        y[row, : len(line)] = pairs[line]
+    n_test = int(len(lines) * test_fraction)
+    return (x[n_test:], y[n_test:]), (x[:n_test], y[:n_test]), vocab

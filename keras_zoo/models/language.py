@@ -1,0 +1,248 @@
+"""Character language model and bidirectional tagger, with sampling and perplexity.
+
+Lecture 03 "NLP and RNN": a language model gives p(w_t | w_1 .. w_{t-1}) (the chain rule
+of probability; the n-gram model cuts the history to n - 1 tokens, the RNN keeps it all
+in its state); sampling "treats each distribution like a weighted die", rolled once per
+step and fed back; bidirectional RNNs read the sequence both ways (many-to-many aligned).
+Lecture 05: trained recurrent networks are stateful. Karpathy 2015 (char-rnn); Graves
+2013; Schuster & Paliwal 1997 (bidirectional RNNs).
+
+    model = keras_zoo.build("char_lm", vocab_size=vocab.size)      # ids (b, T) -> (b, T, V)
+    perplexity(model, vocab.encode(valid_text))
+    generate(model, vocab, prime="The ", length=200, temperature=0.5, seed=0)
+
+`keras_zoo.baselines.NGramLM` has the same `perplexity`/`generate` interface.
+"""
+
+import keras
+import numpy as np
+from keras import layers
+
+from keras_zoo.layers.checks import InputShapeCheck
+from keras_zoo.layers.recurrent import BidirectionalRNN
+from keras_zoo.models.rnn import CELLS
+from keras_zoo.registry import register_model
+from keras_zoo.text import PAD
+
+
+def token_input(max_len=None, name="tokens", batch_size=None):
+    """Integer token ids (batch, max_len) and a shape check; `max_len=None`: any length."""
+    inputs = keras.Input(batch_shape=(batch_size, max_len), dtype="int32", name=name)
+    return inputs, InputShapeCheck((max_len,), name=f"{name}_check")(inputs)
+
+
+def token_example(model, batch, rng, length=12):
+    """Registry `example=`: ids in [1, vocab) of shape (batch, T) and targets per step."""
+    vocab = next(lay.input_dim for lay in model.layers if isinstance(lay, layers.Embedding))
+    steps = model.inputs[0].shape[1] or length
+    x = rng.integers(1, vocab, size=(batch, steps)).astype("int32")
+    y = rng.integers(0, model.outputs[0].shape[-1], size=(batch, steps)).astype("int32")
+    return x, y
+
+
+def apply_embedding_block(x, vocab_size, embed_dim, name="embedding"):
+    """Ids (batch, T) -> vectors (batch, T, embed_dim); id 0 (padding) is masked downstream."""
+    return layers.Embedding(vocab_size, embed_dim, mask_zero=True, name=name)(x)
+
+
+@register_model(smoke={"units": 16, "embed_dim": 8, "vocab_size": 12}, family="rnn",
+                example=token_example)
+def char_lm(vocab_size=100, embed_dim=32, units=256, cell="lstm", num_layers=1, dropout=0.0,
+            max_len=None, name="char_lm"):
+    """Character language model: ids -> embedding -> LSTM/GRU -> next-character logits.
+
+    Trained with targets = inputs shifted by one step (task "classification", targets
+    (batch, T)). Padding (id 0) is masked. `generate` runs a stateful copy of it.
+
+    Args:
+        vocab_size: number of ids (`CharVocab.size`).
+        embed_dim: embedding size.
+        units: hidden size of each recurrent layer.
+        cell: "lstm", "gru" or "rnn".
+        num_layers: stacked recurrent layers.
+        dropout: dropout on the recurrent layers' inputs.
+        max_len: fixed sequence length, or None for any length.
+        name: model name.
+
+    Returns:
+        A functional `keras.Model` mapping ids (batch, T) to logits (batch, T, vocab_size).
+    """
+    if cell not in CELLS:
+        raise ValueError(f"cell must be one of {sorted(CELLS)}, got {cell!r}")
+    inputs, x = token_input(max_len)  # (batch, T)
+    x = apply_embedding_block(x, vocab_size, embed_dim)  # (batch, T, embed_dim)
+    for i in range(num_layers):
+        x = CELLS[cell](units, return_sequences=True, dropout=dropout,
+                        name=f"{cell}{i + 1}")(x)  # (batch, T, units)
+    outputs = layers.Dense(vocab_size, name="logits")(x)  # (batch, T, vocab_size)
+    return keras.Model(inputs, outputs, name=name)
+
+
+@register_model(smoke={"units": 16, "embed_dim": 8, "vocab_size": 12, "num_tags": 5},
+                family="rnn", example=token_example)
+def bilstm_tagger(vocab_size=100, num_tags=10, embed_dim=32, units=64, bidirectional=True,
+                  cell="lstm", max_len=None, name="bilstm_tagger"):
+    """Many-to-many aligned: one tag per token from a (bi)directional LSTM; padding masked.
+
+    Embedding(mask_zero=True) makes the recurrent layers skip padded steps (the backward
+    direction starts at the last real token) and the loss ignore them.
+
+    Args:
+        vocab_size: number of token ids (id 0 is padding).
+        num_tags: number of tag logits per step.
+        embed_dim: embedding size.
+        units: hidden size of each direction.
+        bidirectional: read both ways (False: left to right only, for comparison).
+        cell: "lstm", "gru" or "rnn".
+        max_len: fixed sequence length, or None for any length.
+        name: model name.
+
+    Returns:
+        A functional `keras.Model` mapping ids (batch, T) to logits (batch, T, num_tags).
+    """
+    if cell not in CELLS:
+        raise ValueError(f"cell must be one of {sorted(CELLS)}, got {cell!r}")
+    inputs, x = token_input(max_len)  # (batch, T)
+    x = apply_embedding_block(x, vocab_size, embed_dim)  # (batch, T, embed_dim)
+    rnn = CELLS[cell](units, return_sequences=True, name=cell)
+    if bidirectional:
+        rnn = BidirectionalRNN(rnn, name=f"bi{cell}")
+    x = rnn(x)  # (batch, T, 2 units | units)
+    outputs = layers.Dense(num_tags, name="logits")(x)  # (batch, T, num_tags)
+    return keras.Model(inputs, outputs, name=name)
+
+
+# ------------------------------------------------------------------ evaluation, sampling
+
+
+def stateful_copy(model, batch_size=1):
+    """The same functional model, stateful, fed one step at a time: (batch_size, 1) ids.
+
+    Its recurrent layers keep their state between calls, so generating n characters costs
+    n one-step calls of a single shape (no retracing per length on JAX). Call it directly
+    (`copy(ids)`): on JAX, Keras 3.15's `predict_on_batch` does not carry the RNN state
+    variables from one call to the next (they are not tracked as model variables).
+    """
+    config = model.get_config()
+    for layer in config["layers"]:
+        cfg = layer["config"]
+        layer.pop("build_config", None)  # rebuilt for the new batch shape
+        if layer["class_name"] == "InputLayer":
+            cfg["batch_shape"] = [batch_size, 1]
+        if layer["class_name"] == "InputShapeCheck":
+            cfg["shape"] = [1]
+        if "stateful" in cfg:
+            cfg["stateful"] = True
+    copy = keras.Model.from_config(config)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def _log_softmax(logits):
+    logits = logits - logits.max(axis=-1, keepdims=True)
+    return logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
+
+
+def perplexity(model, ids, window=256, context=64, batch_size=64):
+    """exp(mean negative log-likelihood per character) of `ids` under `model`.
+
+    Every character from the second on is predicted. The text is cut into windows of
+    `window` predictions, each also reading up to `context` earlier characters first
+    (left-padded with the masked id 0 at the start of the text).
+
+    Args:
+        model: a `char_lm` (ids (b, T) -> logits (b, T, V)).
+        ids: 1-D int array, e.g. `vocab.encode(text)`.
+        window: predictions per row.
+        context: extra characters of history each row reads before its window.
+        batch_size: rows per forward pass.
+
+    Returns:
+        The perplexity (float); 1 is perfect, V is uniform guessing.
+    """
+    ids = np.asarray(ids, dtype="int32")
+    starts = np.arange(1, len(ids), window)  # first predicted position of each row
+    rows = np.full((len(starts), context + window), PAD, dtype="int32")
+    targets = np.full(rows.shape, -1)
+    for r, s in enumerate(starts):  # row r reads ids[s-1-context .. s-1+window)
+        lo, hi = s - 1 - context, min(s - 1 + window, len(ids) - 1)
+        rows[r, max(0, -lo): context + hi - s + 1] = ids[max(0, lo): hi]
+        targets[r, context: context + hi - s + 1] = ids[s: hi + 1]
+    nll, count = 0.0, 0
+    for b in range(0, len(rows), batch_size):
+        logp = _log_softmax(keras.ops.convert_to_numpy(
+            model.predict_on_batch(rows[b: b + batch_size])).astype("float64"))
+        t = targets[b: b + batch_size]
+        keep = t >= 0
+        nll -= np.take_along_axis(logp, np.maximum(t, 0)[..., None], -1)[..., 0][keep].sum()
+        count += keep.sum()
+    return float(np.exp(nll / count))
+
+
+def sample_id(logits, temperature, rng):
+    """Roll the weighted die: one id from softmax(logits / temperature)."""
+    if temperature <= 0:
+        raise ValueError(f"temperature must be positive, got {temperature}")
+    p = np.exp(_log_softmax(np.asarray(logits, dtype="float64") / temperature))
+    return int(rng.choice(len(p), p=p / p.sum()))
+
+
+def step_model(model, batch_size=1):
+    """A one-step twin of a `char_lm` that passes its recurrent states in and out.
+
+    `step([ids (b, 1), *states]) -> [logits (b, 1, V), *new states]`, the states of each
+    recurrent layer in order (h, c for an LSTM). It shares the embedding and output
+    layers and copies the recurrent weights, so it computes what `model` computes, one
+    character at a time; `predict_on_batch` compiles it once (one shape) on every backend.
+    """
+    ids = keras.Input(batch_shape=(batch_size, 1), dtype="int32", name="step_ids")
+    x = model.get_layer("embedding")(ids)  # (b, 1, embed_dim)
+    state_inputs, state_outputs = [], []
+    for layer in model.layers:
+        if not isinstance(layer, layers.RNN):
+            continue
+        twin = layer.__class__.from_config({**layer.get_config(), "return_state": True,
+                                            "stateful": False, "name": f"{layer.name}_step"})
+        sizes = keras.tree.flatten(layer.cell.state_size)
+        states = [keras.Input(batch_shape=(batch_size, n), name=f"{layer.name}_state{j}")
+                  for j, n in enumerate(sizes)]
+        x, *new_states = twin(x, initial_state=states if len(states) > 1 else states[0])
+        twin.set_weights(layer.get_weights())
+        state_inputs += states
+        state_outputs += new_states
+    logits = model.get_layer("logits")(x)  # (b, 1, V)
+    return keras.Model([ids, *state_inputs], [logits, *state_outputs], name=f"{model.name}_step")
+
+
+def generate(model, vocab, prime, length, temperature=1.0, seed=0):
+    """Sample `length` characters after `prime` from a `char_lm`, one at a time.
+
+    A one-step twin (`step_model`) reads the priming text, carrying its state from call
+    to call, then each sampled character is fed back. Specials (padding, start, end) are
+    never drawn.
+
+    Args:
+        model: a `char_lm`.
+        vocab: the `CharVocab` it was trained with.
+        prime: at least one character, all in the vocabulary.
+        length: characters to generate.
+        temperature: < 1 sharper (safer), > 1 flatter (more surprising).
+        seed: NumPy seed: the same seed gives the same text.
+
+    Returns:
+        `prime` followed by the generated characters.
+    """
+    ids = vocab.encode(prime)  # ValueError for characters outside the vocabulary
+    if len(ids) == 0:
+        raise ValueError("prime must hold at least one character")
+    rng = np.random.default_rng(seed)
+    step = step_model(model)
+    states = [np.zeros(tuple(t.shape), dtype="float32") for t in step.inputs[1:]]
+    out = list(ids)
+    for i in range(len(ids) - 1 + length):
+        logits, *states = step.predict_on_batch([np.array([[out[i]]], dtype="int32"), *states])
+        if i >= len(ids) - 1:
+            logits = np.array(logits[0, 0], dtype="float64")  # (V,)
+            logits[:3] = -np.inf  # never pad, start or end
+            out.append(sample_id(logits, temperature, rng))
+    return vocab.decode(out)
