@@ -64,6 +64,7 @@ def segment_aggregate(messages, segment_ids, num_segments, mask, how="sum"):
 
     Empty segments (nodes without incoming edges) get 0 for every aggregation.
     """
+    messages = ops.convert_to_tensor(messages)
     mask = ops.reshape(mask, (-1,) + (1,) * (len(messages.shape) - 1))
     if how == "max":
         best = ops.segment_max(ops.where(mask > 0, messages, NEG), segment_ids, num_segments)
@@ -80,6 +81,7 @@ def segment_aggregate(messages, segment_ids, num_segments, mask, how="sum"):
 
 def segment_softmax(logits, segment_ids, num_segments, mask):
     """Softmax of `logits` (E, H) over the edges of each segment (receiver); masked edges 0."""
+    logits = ops.convert_to_tensor(logits)
     mask = ops.reshape(mask, (-1, 1))
     shifted = ops.where(mask > 0, logits, NEG)
     top = ops.stop_gradient(ops.segment_max(shifted, segment_ids, num_segments))  # (N, H)

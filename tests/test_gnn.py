@@ -1,0 +1,338 @@
+"""Graph neural networks: hand-computed cases, NumPy references, symmetry, padding, spektral.
+
+- GCN's normalised adjacency by hand; GCNConv / GINConv / GATConv against NumPy.
+- Message passing is permutation-equivariant, readouts invariant (shuffled node order).
+- Padding (more nodes / edges) does not change any result.
+- Segment softmax sums to one per receiving node; aggregations by hand.
+- spektral parity: GCNConv and GINConv equal spektral's (Keras 2, in a subprocess).
+- Bad input: clear errors; unparsable SMILES are skipped and counted.
+"""
+
+import subprocess
+import sys
+import types
+
+import keras
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from helpers import subprocess_env
+
+import keras_zoo
+from keras_zoo.datasets import DatasetUnavailableError
+from keras_zoo.datasets import graphs as gdata
+from keras_zoo.graphs import (
+    Graph,
+    check_graph_batch,
+    edges_from_adjacency,
+    from_spektral,
+    gcn_normalized_adjacency,
+    pack_graphs,
+    random_graphs,
+)
+from keras_zoo.layers.graph import (
+    GATConv,
+    GCNConv,
+    GINConv,
+    MessagePassing,
+    segment_aggregate,
+    segment_softmax,
+)
+from keras_zoo.layers.graph_blocks import (
+    EdgeConditionedConv,
+    GlobalAttentionPool,
+    GlobalPool,
+    InteractionNetwork,
+)
+
+np_ = keras.ops.convert_to_numpy
+PATH = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], "float32")  # 0 - 1 - 2
+
+
+def undirected(adjacency, x, edges=None):
+    """A `Graph` from a (symmetric) adjacency matrix and node features."""
+    s, r, _ = edges_from_adjacency(adjacency)
+    return Graph(x, s, r, edges=edges)
+
+
+def layer_cases():
+    return [GCNConv(5), GINConv(5, mlp_units=(6,)), GATConv(3, heads=2),
+            GATConv(3, heads=2, concat=False), EdgeConditionedConv(4),
+            MessagePassing("sum"), MessagePassing("mean"), MessagePassing("max")]
+
+
+def run(layer, batch):
+    out = layer(batch)
+    return [np_(o) for o in out] if isinstance(out, tuple) else [np_(out)]
+
+
+# ------------------------------------------------------------------- hand-computed cases
+
+
+def test_gcn_normalized_adjacency_by_hand():
+    r6 = 1 / np.sqrt(6)  # degrees with self-loops: 2, 3, 2
+    expected = np.array([[1 / 2, r6, 0], [r6, 1 / 3, r6], [0, r6, 1 / 2]])
+    np.testing.assert_allclose(gcn_normalized_adjacency(PATH), expected, rtol=1e-6)
+    layer = GCNConv(3, use_bias=False, kernel_initializer="identity")
+    out = np_(layer(pack_graphs([undirected(PATH, np.eye(3))])))[0]  # A_hat @ I @ I
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_aggregations_by_hand():
+    messages = np.array([[1.0], [3.0], [-2.0], [7.0]], "float32")
+    receivers = np.array([0, 0, 1, 1], "int32")
+    mask = np.array([1, 1, 1, 0], "float32")  # the 7 is padding; node 2 receives nothing
+    results = {how: np_(segment_aggregate(messages, receivers, 3, mask, how))[:, 0]
+               for how in ("sum", "mean", "max")}
+    np.testing.assert_allclose(results["sum"], [4, -2, 0])
+    np.testing.assert_allclose(results["mean"], [2, -2, 0])
+    np.testing.assert_allclose(results["max"], [3, -2, 0])
+    with pytest.raises(ValueError, match="aggregation must be one of"):
+        segment_aggregate(messages, receivers, 3, mask, "median")
+
+
+def test_segment_softmax_sums_to_one_per_node(rng):
+    receivers = rng.integers(0, 6, size=40).astype("int32")
+    mask = (rng.random(40) < 0.8).astype("float32")
+    logits = rng.normal(size=(40, 3)).astype("float32") * 5
+    alpha = np_(segment_softmax(logits, receivers, 7, mask))
+    assert np.all(alpha[mask == 0] == 0) and np.all(alpha >= 0)
+    totals = np.zeros((7, 3))
+    np.add.at(totals, receivers, alpha)
+    has_edges = np.isin(np.arange(7), receivers[mask > 0])
+    np.testing.assert_allclose(totals[has_edges], 1.0, rtol=1e-5)
+    np.testing.assert_allclose(totals[~has_edges], 0.0)  # node 6 receives nothing
+
+
+def reference_gat(a, x, kernel, att_self, att_neighbor):
+    """Single-head GAT in NumPy with self-loops: softmax_j LeakyReLU(a.[Wh_i || Wh_j])."""
+    h = x @ kernel
+    logits = (h @ att_self[0])[:, None] + (h @ att_neighbor[0])[None, :]  # (i, j)
+    logits = np.where(logits > 0, logits, 0.2 * logits)
+    logits = np.where(a + np.eye(len(a)) > 0, logits, -np.inf)
+    alpha = np.exp(logits - logits.max(1, keepdims=True))
+    return (alpha / alpha.sum(1, keepdims=True)) @ h
+
+
+def test_layers_match_numpy_references(rng):
+    a = (rng.random((6, 6)) < 0.4).astype("float32")
+    a = np.triu(a, 1) + np.triu(a, 1).T
+    x = rng.normal(size=(6, 4)).astype("float32")
+    batch = pack_graphs([undirected(a, x)], num_nodes=8, num_edges=40)
+    gcn = GCNConv(3)
+    out = np_(gcn(batch))[0, :6]
+    w, b = (np_(v) for v in gcn.weights)
+    np.testing.assert_allclose(out, gcn_normalized_adjacency(a) @ x @ w + b, rtol=1e-4,
+                               atol=1e-5)
+    gin = GINConv(3, mlp_units=(5,))
+    gin(batch)
+    gin.eps.assign(0.3)
+    eps, k1, b1, k2, b2 = (np_(v) for v in gin.weights)
+    expected = np.maximum(((1 + eps) * x + a @ x) @ k1 + b1, 0) @ k2 + b2
+    np.testing.assert_allclose(np_(gin(batch))[0, :6], expected, rtol=1e-4, atol=1e-5)
+    gat = GATConv(3, use_bias=False)
+    out = np_(gat(batch))[0, :6]
+    expected = reference_gat(a, x, *(np_(v) for v in gat.weights))
+    np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-5)
+
+
+# ------------------------------------------------------------------------ symmetries
+
+
+def permuted(graph, perm):
+    """The same graph with node i renamed to position where perm puts it."""
+    inverse = np.argsort(perm)  # old index -> new index
+    return Graph(graph.nodes[perm], inverse[graph.senders], inverse[graph.receivers],
+                 edges=graph.edges)
+
+
+def test_permutation_equivariance_and_invariance(rng):
+    graphs = random_graphs(2, 7, 16, node_features=4, edge_features=3, rng=rng)
+    perms = [rng.permutation(g.num_nodes) for g in graphs]
+    shuffled = [permuted(g, p) for g, p in zip(graphs, perms)]
+    batch = pack_graphs(graphs + shuffled, 8, 20)  # rows 2, 3: rows 0, 1 shuffled
+    for layer in [*layer_cases(), InteractionNetwork(node_units=(8, 3), edge_units=(8, 5))]:
+        out = run(layer, batch)[0]
+        for i, (g, p) in enumerate(zip(graphs, perms)):
+            np.testing.assert_allclose(out[2 + i, :g.num_nodes], out[i, p], rtol=1e-4,
+                                       atol=1e-5, err_msg=type(layer).__name__)
+    for readout in (GlobalPool("sum"), GlobalPool("mean"), GlobalPool("max"),
+                    GlobalAttentionPool(3)):
+        out = np_(readout(batch))
+        np.testing.assert_allclose(out[2:], out[:2], rtol=1e-4, atol=1e-5, err_msg=readout.name)
+    model = keras_zoo.build("mpnn_molecule", node_features=4, edge_features=3, units=8)
+    out = np_(model(batch))
+    np.testing.assert_allclose(out[2:], out[:2], rtol=1e-4, atol=1e-4)
+
+
+def test_padding_does_not_change_results(rng):
+    graphs = random_graphs(3, 6, 12, node_features=4, edge_features=3, rng=rng)
+    tight, padded = pack_graphs(graphs), pack_graphs(graphs, num_nodes=11, num_edges=30)
+    padded["nodes"][padded["node_mask"] == 0] = 5.0  # garbage in padding is ignored too
+    padded["senders"][padded["edge_mask"] == 0] = 3
+    for layer in [*layer_cases(), InteractionNetwork(node_units=(8, 3), edge_units=(8, 5))]:
+        a, b = run(layer, tight)[0], run(layer, padded)[0]
+        n = a.shape[1]
+        np.testing.assert_allclose(b[:, :n], a, rtol=1e-4, atol=1e-5,
+                                   err_msg=type(layer).__name__)
+        assert np.all(b[:, n:] == 0), "padded nodes must come out as zeros"
+    for readout in (GlobalPool("sum"), GlobalPool("max"), GlobalAttentionPool(3)):
+        np.testing.assert_allclose(np_(readout(padded)), np_(readout(tight)), rtol=1e-4,
+                                   atol=1e-5)
+    model = keras_zoo.build("gin_graph_regressor", node_features=4, units=8)
+    tight.pop("edges"), padded.pop("edges")  # a functional model takes exactly its inputs
+    np.testing.assert_allclose(np_(model(padded)), np_(model(tight)), rtol=1e-4, atol=1e-4)
+
+
+def test_layer_configs_round_trip():
+    for layer in [*layer_cases(), InteractionNetwork(), GlobalPool("max"),
+                  GlobalAttentionPool(4)]:
+        config = layer.get_config()
+        again = type(layer).from_config(config)
+        assert again.get_config() == config
+
+
+# ------------------------------------------------------------------------ bad input
+
+
+def test_bad_graphs_give_clear_errors():
+    with pytest.raises(ValueError, match=r"receivers must be node indices in \[0, 3\)"):
+        Graph(np.zeros((3, 2)), [0, 1], [1, 3])
+    with pytest.raises(ValueError, match="edges has 1 rows but there are 2 edges"):
+        Graph(np.zeros((3, 2)), [0, 1], [1, 2], edges=np.zeros((1, 4)))
+    g2, g3 = Graph(np.zeros((2, 2)), [0], [1]), Graph(np.zeros((2, 3)), [0], [1])
+    with pytest.raises(ValueError, match="same feature sizes"):
+        pack_graphs([g2, g3])
+    with pytest.raises(ValueError, match="more than the padded sizes"):
+        pack_graphs([g2], num_nodes=1)
+    batch = pack_graphs([g2, g2])
+    batch["senders"][1, 0] = 2
+    with pytest.raises(ValueError, match=r"senders\[1, 0\] = 2 is out of range"):
+        check_graph_batch(batch)
+    with pytest.raises(ValueError, match="nodes have 2 features, expected 5"):
+        check_graph_batch(pack_graphs([g2]), node_features=5)
+    model = keras_zoo.build("gcn_node_classifier", node_features=5, units=4)
+    with pytest.raises(ValueError, match=r"expected shape=\(None, None, 5\)"):
+        model(pack_graphs([g2]))
+    with pytest.raises(ValueError, match="needs edge features"):
+        EdgeConditionedConv(3)(pack_graphs([g2]))
+
+
+def test_bad_smiles_are_skipped_and_counted():
+    with pytest.raises(ValueError, match="rdkit cannot parse the SMILES 'C1CC'"):
+        gdata.smiles_to_graph("C1CC")
+    data = gdata.molecules_from_smiles(["CCO", "not a molecule", "c1ccccc1", "C" * 30],
+                                       [1.0, 2.0, 3.0, 4.0], max_atoms=20)
+    assert data["smiles"] == ["CCO", "c1ccccc1"] and list(data["y"]) == [1.0, 3.0]
+    assert data["skipped"] == {"unparsable": [(1, "not a molecule")],
+                               "too_large": [(3, "C" * 30)]}
+    ethanol, benzene = data["graphs"]
+    assert ethanol.nodes.shape == (3, gdata.ATOM_FEATURES) and ethanol.num_edges == 4
+    assert benzene.edges.shape == (12, gdata.BOND_FEATURES)
+    assert np.all(benzene.edges[:, 3] == 1) and np.all(benzene.nodes[:, 0] == 1)  # C, aromatic
+
+
+# ------------------------------------------------------------------------- data sets
+
+
+def test_embedded_graph_data():
+    graph, labels = gdata.load_karate_club()
+    assert (graph.num_nodes, graph.num_edges, labels.sum()) == (34, 156, 17)
+    assert labels[0] == 0 and labels[33] == 1  # Mr. Hi and the officer
+    nci = gdata.load_nci_tpsa(limit=400)
+    assert len(nci["graphs"]) + sum(map(len, nci["skipped"].values())) == 400
+    assert nci["y"][0] == pytest.approx(34.14)  # CC1=CC(=O)C=CC1=O: two carbonyl O
+    graph, labels = gdata.make_citation_graph(num_nodes=700, seed=1)
+    same = labels[graph.senders] == labels[graph.receivers]
+    assert 0.7 < same.mean() < 0.9 and 2.5 < graph.num_edges / 700 < 5.5
+
+
+def test_particle_simulation_physics():
+    x, v, acc, k = gdata.simulate_particles(num_sims=3, num_particles=4, steps=5)
+    s, t = 1, 2
+    expected = sum(k[s, 0, j] * (x[s, t, j] - x[s, t, 0]) for j in range(4))
+    np.testing.assert_allclose(acc[s, t, 0], expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(acc.sum(axis=2), 0.0, atol=1e-5)  # Newton's third law
+    np.testing.assert_allclose(v[:, 1], v[:, 0] + 0.05 * acc[:, 0], rtol=1e-5, atol=1e-6)
+    batch = gdata.particle_graphs(x[:, 0], v[:, 0], k)
+    check_graph_batch(batch, node_features=4, edge_features=1)
+    e = 5  # some edge: its feature is k[receiver, sender]
+    r, snd = batch["receivers"][0, e], batch["senders"][0, e]
+    assert batch["edges"][0, e, 0] == k[0, r, snd] and r != snd
+
+
+def test_from_spektral_graph_fixtures():
+    from spektral.data import Graph as SpektralGraph
+
+    a = sp.csr_matrix(np.array([[0, 1, 1], [1, 0, 0], [1, 0, 0]], "float32"))
+    e = np.arange(8, dtype="float32").reshape(4, 2)  # rows follow a's non-zeros
+    g = from_spektral(SpektralGraph(x=np.eye(3), a=a, e=e, y=np.array([1])))
+    assert list(zip(g.senders, g.receivers)) == [(1, 0), (2, 0), (0, 1), (0, 2)]
+    np.testing.assert_array_equal(g.edges, e)
+    dense_e = np.zeros((3, 3, 2), "float32")
+    dense_e[0, 2] = [7, 9]  # the edge 2 -> 0 (row = receiver, column = sender)
+    g = from_spektral(SpektralGraph(x=np.eye(3), a=a.toarray(), e=dense_e))
+    np.testing.assert_array_equal(g.edges[1], [7, 9])
+    with pytest.raises(ValueError, match="needs node features x and an adjacency a"):
+        from_spektral(SpektralGraph(x=np.eye(3)))
+
+
+def test_full_data_offline_error(monkeypatch):
+    def fail(*args, **kwargs):
+        raise OSError("Name or service not known")
+
+    fake = types.ModuleType("spektral.datasets")
+    fake.Citation = fake.TUDataset = fail
+    monkeypatch.setitem(sys.modules, "spektral.datasets", fake)
+    with pytest.raises(DatasetUnavailableError, match="cannot load 'cora' through spektral"):
+        gdata.load_planetoid("cora")
+    with pytest.raises(DatasetUnavailableError, match="offline, use --data embedded"):
+        gdata.load_tu_dataset("MUTAG")
+
+
+# ------------------------------------------------------------------- spektral parity
+
+SPEKTRAL = """
+import sys
+import numpy as np
+import scipy.sparse as sp
+from spektral.layers import GCNConv, GINConv
+from spektral.utils import gcn_filter
+from spektral.utils.sparse import sp_matrix_to_sp_tensor
+
+d = np.load(sys.argv[1])
+gcn = GCNConv(d["gcn_w"].shape[1])
+gcn([d["x"], gcn_filter(d["a"])])
+gcn.set_weights([d["gcn_w"], d["gcn_b"]])
+gin = GINConv(d["gin_w2"].shape[1], mlp_hidden=[d["gin_w1"].shape[1]], mlp_batchnorm=False)
+a = sp_matrix_to_sp_tensor(sp.csr_matrix(d["a"]))
+gin([d["x"], a])
+gin.set_weights([d["gin_eps"], d["gin_w1"], d["gin_b1"], d["gin_w2"], d["gin_b2"]])
+np.savez(sys.argv[2], gcn=gcn([d["x"], gcn_filter(d["a"])]).numpy(), gin=gin([d["x"], a]).numpy())
+"""
+
+
+@pytest.mark.slow
+def test_spektral_parity(rng, tmp_path):
+    a = np.triu((rng.random((9, 9)) < 0.35).astype("float32"), 1)
+    a = a + a.T
+    x = rng.normal(size=(9, 5)).astype("float32")
+    batch = pack_graphs([undirected(a, x)], num_nodes=12, num_edges=60)
+    gcn, gin = GCNConv(4), GINConv(4, mlp_units=(6,))
+    ours = {"gcn": np_(gcn(batch))[0, :9]}
+    gin(batch)
+    gin.eps.assign(0.25)
+    ours["gin"] = np_(gin(batch))[0, :9]
+    weights = dict(zip(["gcn_w", "gcn_b"], map(np_, gcn.weights)))
+    eps, *mlp = map(np_, gin.weights)
+    weights.update(zip(["gin_w1", "gin_b1", "gin_w2", "gin_b2"], mlp), gin_eps=eps[None])
+    np.savez(tmp_path / "in.npz", x=x, a=a, **weights)
+    env = dict(subprocess_env("tensorflow"), TF_USE_LEGACY_KERAS="1")
+    proc = subprocess.run([sys.executable, "-c", SPEKTRAL, tmp_path / "in.npz",
+                           tmp_path / "out.npz"], capture_output=True, text=True, env=env,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    theirs = np.load(tmp_path / "out.npz")
+    for key in ("gcn", "gin"):
+        assert np.std(theirs[key]) > 0.1
+        np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-4, atol=1e-5, err_msg=key)
