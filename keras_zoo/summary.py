@@ -1,8 +1,11 @@
 """Layer tables as the lectures print them.
 
-Columns: layer, type, output size, kernel, stride, activation, maps.
+Columns: layer, type, output size, kernel, stride, activation, maps. Also multiply-adds
+per example (`count_macs`) and depth in weighted layers (`count_depth`).
 """
 
+import keras
+import numpy as np
 
 _TYPES = {
     "InputLayer": "Input", "Conv2D": "Conv", "Conv1D": "Conv", "AveragePooling2D": "Ave",
@@ -80,3 +83,68 @@ def print_layer_table(model, merge_activations=True):
     """Print `format_layer_table(model)`."""
     print(format_layer_table(model, merge_activations))
 
+
+
+# ------------------------------------------------------------------ multiply-adds and depth
+
+_WEIGHTED = ("Conv1D", "Conv2D", "Conv3D", "DepthwiseConv2D", "SeparableConv2D", "Dense")
+
+
+def layer_macs(layer):
+    """Multiply-adds of one layer for one example (biases, BatchNorm and pooling not counted).
+
+    Conv: output positions x output channels x (kernel area x input channels / groups);
+    depthwise: output positions x channels x multiplier x kernel area; separable: its
+    depthwise part plus a 1x1 conv; dense: leading positions x inputs x units. Other
+    layers count 0.
+
+    Args:
+        layer: a built layer of a functional model (its input and output shapes are read).
+
+    Returns:
+        An int.
+    """
+    kind = type(layer).__name__
+    if kind not in _WEIGHTED:
+        return 0
+    in_shape, out_shape = layer.input.shape[1:], layer.output.shape[1:]
+    positions = int(np.prod(out_shape[:-1])) if len(out_shape) > 1 else 1
+    if kind == "Dense":
+        return positions * in_shape[-1] * layer.units
+    kernel_area = int(np.prod(layer.kernel_size))
+    if kind == "DepthwiseConv2D":
+        return positions * in_shape[-1] * layer.depth_multiplier * kernel_area
+    if kind == "SeparableConv2D":
+        depthwise = positions * in_shape[-1] * layer.depth_multiplier * kernel_area
+        return depthwise + positions * in_shape[-1] * layer.depth_multiplier * layer.filters
+    return positions * out_shape[-1] * kernel_area * in_shape[-1] // layer.groups
+
+
+def _flat_layers(model):
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            yield from _flat_layers(layer)
+        else:
+            yield layer
+
+
+def count_macs(model):
+    """Multiply-adds per example of a functional model: the sum of `layer_macs` (nested too).
+
+    The papers' "FLOPs" / "Mult-Adds" (ResNet-50 about 3.8-4.1G, MobileNetV2 300M).
+    """
+    return sum(layer_macs(layer) for layer in _flat_layers(model))
+
+
+def count_depth(model):
+    """Weighted layers (conv, dense) on the longest input-to-output path of a functional model.
+
+    The depth the papers quote: 8 for AlexNet, 16 for VGG-16, 22 for GoogLeNet, 18 for
+    ResNet-18 (projection shortcuts are off the longest path).
+    """
+    depth = {}
+    for layer in model.layers:  # topological order
+        parents = [p.operation for node in layer._inbound_nodes for p in node.parent_nodes]
+        before = max((depth.get(id(p), 0) for p in parents), default=0)
+        depth[id(layer)] = before + (type(layer).__name__ in _WEIGHTED)
+    return max(depth.values(), default=0)

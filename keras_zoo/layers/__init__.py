@@ -2,3 +2,4 @@
 
 from keras_zoo.layers.checks import InputShapeCheck, checked_input  # noqa: F401
 import keras_zoo.layers.graph_blocks  # noqa: F401  (also registers layers.graph)
+from keras_zoo.layers.shuffle import ChannelShuffle, ChannelSplit  # noqa: F401

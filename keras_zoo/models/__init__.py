@@ -5,3 +5,6 @@ import keras_zoo.models.mlp  # noqa: F401
 import keras_zoo.models.rnn  # noqa: F401
 import keras_zoo.models.gnn  # noqa: F401
 import keras_zoo.models.language  # noqa: F401
+import keras_zoo.models.classic  # noqa: F401
+import keras_zoo.models.resnet  # noqa: F401
+import keras_zoo.models.mobile  # noqa: F401
