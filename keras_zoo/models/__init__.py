@@ -8,3 +8,5 @@ import keras_zoo.models.language  # noqa: F401
 import keras_zoo.models.classic  # noqa: F401
 import keras_zoo.models.resnet  # noqa: F401
 import keras_zoo.models.mobile  # noqa: F401
+import keras_zoo.models.segmentation  # noqa: F401
+import keras_zoo.models.detection  # noqa: F401
