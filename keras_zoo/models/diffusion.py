@@ -83,7 +83,7 @@ class DDPM(CheckedImagesMixin, keras.Model):
     def predict_noise(self, x_t, t, training=False):
         """eps_hat for noisy images x_t at integer steps t (batch,)."""
         t = ops.reshape(ops.cast(t, "float32"), (-1, 1))
-        return self.denoiser([x_t, t], training=training)
+        return self.denoiser([ops.convert_to_tensor(x_t), t], training=training)
 
     def call(self, inputs, training=False):
         if isinstance(inputs, dict):

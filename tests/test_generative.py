@@ -1,0 +1,252 @@
+"""GAN, VAE and DDPM: training with fit on this backend, hand-computed losses, sampling.
+
+The registry tests cover build / forward / save-load / 10 train steps and the goldens
+cover the deterministic forward passes (GAN: generator and discriminator; VAE: the
+reconstruction from the mean; DDPM: the predicted noise for given x_0, noise and t).
+"""
+
+import keras
+import numpy as np
+import pytest
+from helpers import set_deterministic_weights
+
+import keras_zoo
+from keras_zoo import evaluation
+from keras_zoo.models.diffusion import beta_schedule
+from keras_zoo.models.gan import GANOptimizer
+from keras_zoo.models.vae import bernoulli_nll, gaussian_kl
+
+SMALL_GAN = {"generator_units": (16, 32), "discriminator_units": (32,)}
+SMALL_VAE = {"units": (32, 32), "latent_dim": 4}
+SMALL_DDPM = {"filters": (8, 16), "timesteps": 10}
+
+
+def numpy(x):
+    return keras.ops.convert_to_numpy(x)
+
+
+def weights(network):
+    return [numpy(w).copy() for w in network.trainable_weights]
+
+
+# ---------------------------------------------------------------------------------- GAN
+
+
+def test_gan_fit_trains_both_networks(mnist_small):
+    x = mnist_small[0][:256] * 2.0 - 1.0  # [-1, 1]
+    gan = set_deterministic_weights(keras_zoo.build("gan_mlp", seed=1, **SMALL_GAN))
+    gan.compile()  # the notebook's two Adams
+    assert isinstance(gan.optimizer, GANOptimizer)
+    assert float(gan.optimizer.generator_optimizer.learning_rate) == pytest.approx(2e-4)
+    g0, d0 = weights(gan.generator), weights(gan.discriminator)
+    history = gan.fit(x, batch_size=64, epochs=3, verbose=0).history
+    assert set(history) == {"d_loss", "g_loss"}
+    for key in ("d_loss", "g_loss"):
+        losses = history[key]
+        assert np.all(np.isfinite(losses)) and len(set(np.round(losses, 6))) == 3, (key, losses)
+    # D learns to tell the two apart first: its loss falls below log 2
+    assert history["d_loss"][-1] < history["d_loss"][0], history
+    for before, after in ((g0, weights(gan.generator)), (d0, weights(gan.discriminator))):
+        assert all(not np.array_equal(a, b) for a, b in zip(before, after))
+    # one step of each optimizer per batch: 4 batches x 3 epochs
+    assert int(gan.optimizer.generator_optimizer.iterations) == 12
+    assert int(gan.optimizer.discriminator_optimizer.iterations) == 12
+
+
+def test_gan_steps_alternate_with_their_own_optimizers():
+    """A generator step moves only G; a zero-lr discriminator optimizer freezes D."""
+    gan = set_deterministic_weights(keras_zoo.build("gan_mlp", **SMALL_GAN))
+    gan.compile(generator_optimizer=keras.optimizers.SGD(0.1),
+                discriminator_optimizer=keras.optimizers.SGD(0.0))
+    x = np.random.default_rng(0).uniform(-1, 1, size=(16, 28, 28, 1)).astype("float32")
+    g0, d0 = weights(gan.generator), weights(gan.discriminator)
+    logs = gan.train_on_batch(x, return_dict=True)
+    assert set(logs) == {"d_loss", "g_loss"}
+    assert all(np.array_equal(a, b) for a, b in zip(d0, weights(gan.discriminator)))
+    assert not np.array_equal(g0[0], weights(gan.generator)[0])
+
+
+def test_gan_losses_match_binary_cross_entropy(rng):
+    gan = keras_zoo.build("gan_mlp", **SMALL_GAN)
+    real = rng.normal(size=(6, 1)).astype("float32")
+    fake = rng.normal(size=(6, 1)).astype("float32")
+
+    def log_sigmoid(v):
+        return -np.log1p(np.exp(-v))
+
+    expected_d = 0.5 * (-log_sigmoid(real).mean() - log_sigmoid(-fake).mean())
+    np.testing.assert_allclose(numpy(gan.discriminator_loss(real, fake)), expected_d, rtol=1e-5)
+    np.testing.assert_allclose(numpy(gan.generator_loss(fake)), -log_sigmoid(fake).mean(),
+                               rtol=1e-5)
+
+
+def test_gan_compiled_save_load_keeps_optimizer_state(tmp_path):
+    gan = set_deterministic_weights(keras_zoo.build("dcgan", filters=4))
+    gan.compile()
+    x = np.random.default_rng(0).uniform(-1, 1, size=(8, 28, 28, 1)).astype("float32")
+    gan.fit(x, batch_size=4, epochs=1, verbose=0)
+    gan.save(tmp_path / "dcgan.keras")
+    loaded = keras.saving.load_model(tmp_path / "dcgan.keras")
+    assert isinstance(loaded.optimizer, GANOptimizer)
+    for a, b in zip(gan.optimizer.variables, loaded.optimizer.variables, strict=True):
+        np.testing.assert_array_equal(numpy(a), numpy(b))
+    z = np.random.default_rng(1).normal(size=(3, 100)).astype("float32")
+    np.testing.assert_allclose(numpy(loaded(z)), numpy(gan(z)), atol=1e-6)
+    loaded.fit(x, batch_size=4, epochs=1, verbose=0)  # and training goes on
+    assert int(loaded.optimizer.iterations) == 4
+
+
+# ---------------------------------------------------------------------------------- VAE
+
+
+def test_gaussian_kl_closed_form_by_hand():
+    # mean (1, 0), variances (1, 4): 1/2 (1 + 1 - 1 - 0) + 1/2 (0 + 4 - 1 - log 4)
+    mean = np.array([[1.0, 0.0]], dtype="float32")
+    log_var = np.log(np.array([[1.0, 4.0]], dtype="float32"))
+    np.testing.assert_allclose(numpy(gaussian_kl(mean, log_var)), [2.0 - np.log(2.0)],
+                               rtol=1e-6)
+    np.testing.assert_allclose(numpy(gaussian_kl(np.zeros((3, 5), "float32"),
+                                                 np.zeros((3, 5), "float32"))), 0.0)
+
+
+def test_bernoulli_nll_by_hand():
+    x = np.array([[0.0, 1.0, 0.5]], dtype="float32")
+    logits = np.array([[0.0, 2.0, -1.0]], dtype="float32")
+    p = 1 / (1 + np.exp(-logits))
+    expected = -(x * np.log(p) + (1 - x) * np.log(1 - p)).sum()
+    np.testing.assert_allclose(numpy(bernoulli_nll(x, logits)), [expected], rtol=1e-6)
+
+
+def test_vae_loss_is_the_negative_elbo():
+    vae = set_deterministic_weights(keras_zoo.build("vae", seed=3, **SMALL_VAE))
+    x = np.random.default_rng(0).uniform(0, 1, size=(5, 28, 28, 1)).astype("float32")
+    mean, log_var = (numpy(v) for v in vae.encode(x))
+    recon = numpy(vae(x))  # inference: decoded from the mean
+    np.testing.assert_allclose(recon, numpy(vae.decode(mean)), rtol=1e-6)
+    loss = float(numpy(vae.losses[0]))
+    kl = numpy(gaussian_kl(mean, log_var))
+    assert np.all(kl > 0)
+    bce_mean = -(x * np.log(recon) + (1 - x) * np.log(1 - recon)).reshape(5, -1).sum(1)
+    # one sample of z: close to, not equal to, the loss at the mean
+    assert abs(loss - float(np.mean(bce_mean + kl))) < 0.1 * loss
+    vae.compile(optimizer="adam")
+    assert vae.evaluate(x, verbose=0) == pytest.approx(loss, rel=0.1)
+
+
+def test_vae_fit_lowers_the_negative_elbo(mnist_small):
+    x = mnist_small[0][:512]
+    vae = keras_zoo.build("vae", units=(64, 64), latent_dim=8, seed=0)
+    vae.compile(optimizer=keras.optimizers.Adam(1e-3))
+    before = float(np.mean(numpy(vae.negative_elbo(x))))
+    history = vae.fit(x, batch_size=64, epochs=4, verbose=0).history["loss"]
+    after = float(np.mean(numpy(vae.negative_elbo(x))))
+    assert history[-1] < history[0] and after < 0.5 * before, (before, history, after)
+
+
+def test_vae_sampling_is_reproducible_for_a_seed():
+    vae = set_deterministic_weights(keras_zoo.build("vae", **SMALL_VAE))
+    a, b = numpy(vae.sample(6, seed=7)), numpy(vae.sample(6, seed=7))
+    np.testing.assert_array_equal(a, b)
+    assert a.shape == (6, 28, 28, 1) and 0 <= a.min() and a.max() <= 1
+    assert not np.allclose(numpy(vae.sample(6)), numpy(vae.sample(6)))  # seed generator
+    assert not np.allclose(a, numpy(vae.sample(6, seed=8)))
+
+
+# --------------------------------------------------------------------------------- DDPM
+
+
+@pytest.mark.parametrize("schedule", ["linear", "cosine"])
+def test_beta_schedules(schedule):
+    betas = beta_schedule(200, schedule)
+    alpha_bars = np.cumprod(1 - betas)
+    assert betas.shape == (200,) and np.all((betas > 0) & (betas < 1))
+    assert np.all(np.diff(alpha_bars) < 0)
+    assert alpha_bars[0] > 0.99 and alpha_bars[-1] < 1e-3  # from data to pure noise
+
+
+def test_ddpm_forward_process_and_loss():
+    ddpm = set_deterministic_weights(keras_zoo.build("ddpm", **SMALL_DDPM))
+    x, _ = keras_zoo.example_batch("ddpm", ddpm, batch=4)
+    t = x["timesteps"]
+    abar = np.cumprod(1 - beta_schedule(10, "linear"))[t][:, None, None, None]
+    expected = np.sqrt(abar) * x["images"] + np.sqrt(1 - abar) * x["noise"]
+    np.testing.assert_allclose(numpy(ddpm.add_noise(x["images"], t, x["noise"])), expected,
+                               rtol=1e-5, atol=1e-6)
+    predicted = numpy(ddpm(x))
+    np.testing.assert_allclose(predicted, numpy(ddpm.predict_noise(expected, t)), atol=1e-5)
+    np.testing.assert_allclose(float(numpy(ddpm.losses[0])),
+                               np.mean((predicted - x["noise"]) ** 2), rtol=1e-5)
+
+
+def test_ddpm_fit_and_reproducible_sampling():
+    ddpm = set_deterministic_weights(keras_zoo.build("ddpm", seed=0, **SMALL_DDPM))
+    ddpm.compile(optimizer=keras.optimizers.Adam(1e-3))
+    x = np.random.default_rng(0).uniform(-1, 1, size=(16, 28, 28, 1)).astype("float32")
+    losses = ddpm.fit(x, batch_size=8, epochs=3, verbose=0).history["loss"]
+    assert np.all(np.isfinite(losses)) and losses[-1] < losses[0]
+    a, steps = ddpm.sample(3, seed=5, return_steps=(5,))
+    np.testing.assert_array_equal(a, ddpm.sample(3, seed=5))
+    assert a.shape == (3, 28, 28, 1) and np.abs(a).max() <= 1 and set(steps) == {5}
+    assert not np.allclose(a, ddpm.sample(3, seed=6))
+
+
+# ---------------------------------------------------------------------------- bad input
+
+
+def test_wrong_latent_size():
+    gan = keras_zoo.build("gan_mlp", **SMALL_GAN)
+    with pytest.raises(ValueError, match=r"expected shape=\(None, 100\)"):
+        gan(np.zeros((2, 64), "float32"))
+    vae = keras_zoo.build("vae", **SMALL_VAE)
+    with pytest.raises(ValueError, match=r"expected shape=\(None, 4\)"):
+        vae.decode(np.zeros((2, 3), "float32"))
+
+
+@pytest.mark.parametrize("name,low,high", [("gan_mlp", -1, 1), ("vae", 0, 1),
+                                           ("ddpm", -1, 1)])
+def test_images_outside_the_range(name, low, high):
+    model = keras_zoo.build(name, **{"gan_mlp": SMALL_GAN, "vae": SMALL_VAE,
+                                     "ddpm": SMALL_DDPM}[name])
+    model.compile(optimizer="adam")
+    images = np.full((4, 28, 28, 1), 255.0, dtype="float32")  # unscaled pixels
+    message = rf"images must lie in \[{low}, {high}\], got values in \[255, 255\]"
+    with pytest.raises(ValueError, match=message):
+        model.fit(images, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=message):
+        model.train_on_batch(images)
+    if name != "gan_mlp":  # the GAN's plain call takes latent vectors
+        with pytest.raises(ValueError, match=message):
+            model(images)
+
+
+def test_bad_dicts_and_compile_arguments():
+    gan = keras_zoo.build("gan_mlp", **SMALL_GAN)
+    with pytest.raises(ValueError, match="'latent' and 'images'"):
+        gan({"latent": np.zeros((2, 100), "float32")})
+    with pytest.raises(ValueError, match="computes its own losses"):
+        gan.compile(optimizer="adam", loss="mse")
+    ddpm = keras_zoo.build("ddpm", **SMALL_DDPM)
+    with pytest.raises(ValueError, match="'images', 'noise' and 'timesteps'"):
+        ddpm({"images": np.zeros((2, 28, 28, 1), "float32")})
+    with pytest.raises(ValueError, match="schedule must be one of"):
+        keras_zoo.build("ddpm", schedule="quadratic")
+
+
+# ---------------------------------------------------------------------- quality number
+
+
+def test_classifier_confidence_with_a_fixed_classifier():
+    probs = np.full((4, 10), 0.01, dtype="float32")
+    probs[[0, 1, 2, 3], [3, 3, 5, 7]] = [0.91, 0.5, 0.95, 0.9]
+
+    def classifier(images):
+        return probs
+
+    result = evaluation.classifier_confidence(np.zeros((4, 28, 28, 1)), classifier)
+    assert result["confident_fraction"] == 0.75
+    assert result["histogram"] == [0, 0, 0, 2, 0, 1, 0, 1, 0, 0]
+    assert result["entropy"] == pytest.approx(1.5)  # p = (1/2, 1/4, 1/4)
+    assert result["min_class_fraction"] == 0.0
+    assert evaluation.class_entropy([5] * 10) == pytest.approx(np.log2(10))
+    with pytest.raises(ValueError, match=r"must lie in \[0, 1\]"):
+        evaluation.classifier_confidence(-np.ones((2, 28, 28, 1)), classifier)
