@@ -65,20 +65,21 @@ class LeNet5(nn.Module):
         return self.net(x)
 
 
-def conv_bn(cin, cout, kernel, stride=1, groups=1, act=nn.ReLU):
-    """Conv (no bias, 'same'-sized padding) -> BatchNorm -> optional activation."""
+def conv_bn(cin, cout, kernel, stride=1, groups=1, act=nn.ReLU, bias=False):
+    """Conv ('same'-sized padding, optional bias) -> BatchNorm -> optional activation."""
     layers = [nn.Conv2d(cin, cout, kernel, stride, padding=kernel // 2, groups=groups,
-                        bias=False), nn.BatchNorm2d(cout)]
+                        bias=bias), nn.BatchNorm2d(cout)]
     return nn.Sequential(*layers, act()) if act else nn.Sequential(*layers)
 
 
 class BasicBlock(nn.Module):
     """ResNet basic block: 3x3 conv-BN-ReLU, 3x3 conv-BN, + shortcut (1x1 conv-BN), ReLU."""
 
-    def __init__(self, cin, cout, stride):
+    def __init__(self, cin, cout, stride, bias=False):
         super().__init__()
-        self.body = nn.Sequential(conv_bn(cin, cout, 3, stride), conv_bn(cout, cout, 3, act=None))
-        self.shortcut = (conv_bn(cin, cout, 1, stride, act=None)
+        self.body = nn.Sequential(conv_bn(cin, cout, 3, stride, bias=bias),
+                                  conv_bn(cout, cout, 3, act=None, bias=bias))
+        self.shortcut = (conv_bn(cin, cout, 1, stride, act=None, bias=bias)
                          if stride != 1 or cin != cout else nn.Identity())
 
     def forward(self, x):
@@ -93,19 +94,21 @@ class ResNet(nn.Module):
         width: channels of the first stage; stages double it.
         stem_kernel, stem_stride, stem_pool: the stem conv (ImageNet: 7, 2, max-pool 3/2;
             small images: 3, 1, no pool).
+        bias: biases in the convolutions (keras_zoo's default, as keras.applications;
+            torchvision has none).
     """
 
     def __init__(self, blocks=(2, 2, 2, 2), width=64, in_channels=1, num_classes=10,
-                 stem_kernel=3, stem_stride=1, stem_pool=False):
+                 stem_kernel=3, stem_stride=1, stem_pool=False, bias=False):
         super().__init__()
-        layers = [conv_bn(in_channels, width, stem_kernel, stem_stride)]
+        layers = [conv_bn(in_channels, width, stem_kernel, stem_stride, bias=bias)]
         if stem_pool:
             layers.append(nn.MaxPool2d(3, 2, padding=1))
         cin = width
         for stage, count in enumerate(blocks):
             cout = width * 2 ** stage
             for i in range(count):
-                layers.append(BasicBlock(cin, cout, 2 if stage > 0 and i == 0 else 1))
+                layers.append(BasicBlock(cin, cout, 2 if stage > 0 and i == 0 else 1, bias))
                 cin = cout
         self.features = nn.Sequential(*layers)
         self.head = nn.Linear(cin, num_classes)
