@@ -73,10 +73,10 @@ for ax in axes.flat:
 fig.suptitle("RBM: binary test digits (top) and mean-field reconstructions (bottom)")
 tutorial.savefig(fig, args, "rbm_reconstructions.png")
 
-# %% Samples: Gibbs chains started from random pixels, snapshots along the chain
+# %% Samples: Gibbs chains started from test digits wander through the model's digits
+# (chains started from random pixels fall into the spurious modes CD-1 leaves behind)
 steps = CHAIN_STEPS[:2] if args.smoke else CHAIN_STEPS
-rng = np.random.default_rng(args.seed)
-v = keras.ops.convert_to_tensor((rng.uniform(size=(8, 784)) < 0.1).astype("float32"))
+v = keras.ops.convert_to_tensor(v_test[-8:])
 snapshots, done = [], 0
 for target in steps:
     v = model.gibbs_chain(v, target - done)  # binary samples
