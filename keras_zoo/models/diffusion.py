@@ -77,6 +77,7 @@ class DDPM(CheckedImagesMixin, keras.Model):
 
     def add_noise(self, x0, t, noise):
         """q(x_t | x_0): sqrt(abar_t) x0 + sqrt(1 - abar_t) noise; t int of shape (batch,)."""
+        x0, noise = ops.convert_to_tensor(x0), ops.convert_to_tensor(noise)
         return (self._take(np.sqrt(self.alpha_bars), t) * x0
                 + self._take(np.sqrt(1.0 - self.alpha_bars), t) * noise)
 

@@ -30,6 +30,7 @@ def gaussian_kl(mean, log_var):
     Returns:
         Tensor of shape (batch,).
     """
+    mean, log_var = ops.convert_to_tensor(mean), ops.convert_to_tensor(log_var)
     return -0.5 * ops.sum(1.0 + log_var - ops.square(mean) - ops.exp(log_var), axis=-1)
 
 
@@ -43,6 +44,7 @@ def bernoulli_nll(x, logits):
     Returns:
         Tensor of shape (batch,): -log p(x | z) in nats.
     """
+    x, logits = ops.convert_to_tensor(x), ops.convert_to_tensor(logits)
     per_pixel = ops.softplus(logits) - x * logits  # = BCE(x, sigmoid(logits)), stably
     return ops.sum(ops.reshape(per_pixel, (ops.shape(x)[0], -1)), axis=-1)
 
