@@ -10,3 +10,5 @@ import keras_zoo.models.resnet  # noqa: F401
 import keras_zoo.models.mobile  # noqa: F401
 import keras_zoo.models.segmentation  # noqa: F401
 import keras_zoo.models.detection  # noqa: F401
+import keras_zoo.models.autoencoder  # noqa: F401
+import keras_zoo.models.energy  # noqa: F401
