@@ -1,0 +1,105 @@
+"""Citation networks: GCN and GAT vs an MLP that ignores the edges (the notebook's Cora).
+
+Lecture 02 "Deep learning architectures", graph neural networks. The companion notebook
+(PyTorch Geometric) trains GCNConv(1433 -> 16) -> ReLU -> Dropout 0.5 -> GCNConv(16 -> 7)
+on Cora with Adam 0.01, weight decay 5e-4, for 100 epochs on the Planetoid split (140
+training nodes, 500 validation, 1000 test) and reaches 0.787 test accuracy (Kipf &
+Welling: 0.815); it shows t-SNE of the node outputs before and after training.
+
+`--data full`: real Cora through spektral (it downloads once; offline: a one-line error).
+Default (offline): a generated citation-like graph, a stochastic block model (7 classes,
+2,000 nodes, 80% of links inside a class) with sparse class-dependent word features,
+and the same Planetoid-style split (20 labelled nodes per class, 500 / 1000).
+
+    KERAS_BACKEND=jax python tutorials/gnn_cora.py [--data full] [--smoke]
+"""
+
+# %% Settings
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.manifold import TSNE
+
+import keras_zoo
+from keras_zoo import tutorial
+from keras_zoo.datasets import graphs as gdata
+from keras_zoo.graphs import pack_graphs
+
+args = tutorial.setup(__doc__, epochs=200, batch_size=1)
+SETTINGS = {"gcn": dict(learning_rate=0.01, units=16, dropout=0.5),  # the notebook's
+            "gat": dict(learning_rate=0.005, units=8, heads=8, dropout=0.6),  # GAT paper's
+            "mlp": dict(learning_rate=0.01, units=16, dropout=0.5)}
+
+# %% Data: one graph, row-normalised features, Planetoid masks as sample weights
+if args.data == "full":
+    graph, labels, (is_train, is_val, is_test) = gdata.load_planetoid("cora")
+else:
+    graph, labels = gdata.make_citation_graph(num_nodes=400 if args.smoke else 2000)
+    is_train, is_val, is_test = gdata.planetoid_split(
+        labels, num_val=100 if args.smoke else 500, num_test=200 if args.smoke else 1000)
+graph.nodes = graph.nodes / np.maximum(graph.nodes.sum(1, keepdims=True), 1)  # as the notebook
+x = pack_graphs([graph])  # nodes (1, N, F), senders/receivers (1, E), masks
+num_classes, num_features = int(labels.max()) + 1, graph.nodes.shape[1]
+y = labels[None]  # (1, N)
+weights = {split: mask[None].astype("float32")
+           for split, mask in (("train", is_train), ("val", is_val), ("test", is_test))}
+print(f"{'Cora' if args.data == 'full' else 'SBM citation graph'}: {graph.num_nodes} nodes, "
+      f"{graph.num_edges // 2} links, {num_features} features, {num_classes} classes; "
+      f"split {is_train.sum()} / {is_val.sum()} / {is_test.sum()}")
+
+
+def accuracy(logits, mask):
+    return float(np.mean(np.argmax(logits, -1)[mask] == labels[mask]))
+
+
+# %% Train the three models; keep the weights of the best validation epoch
+results, curves, embeddings = {}, {}, {}
+for name, s in SETTINGS.items():
+    stop = keras.callbacks.EarlyStopping("val_accuracy", mode="max", patience=args.epochs,
+                                         restore_best_weights=True)
+    opt = keras.optimizers.Adam(s["learning_rate"])
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    if name == "mlp":  # the features alone: a node's links are ignored
+        model = keras_zoo.build("mlp", input_shape=(num_features,), num_classes=num_classes,
+                                units=(s["units"],), dropout=s["dropout"])
+        model.compile(optimizer=opt, loss=loss, metrics=["accuracy"])
+        nodes = graph.nodes
+        h = model.fit(nodes[is_train], labels[is_train], epochs=args.epochs, verbose=0,
+                      batch_size=int(is_train.sum()),
+                      validation_data=(nodes[is_val], labels[is_val]), callbacks=[stop])
+        logits = keras.ops.convert_to_numpy(model(nodes))
+    else:
+        kw = {k: v for k, v in s.items() if k != "learning_rate"}
+        model = keras_zoo.build(f"{name}_node_classifier", node_features=num_features,
+                                num_classes=num_classes, **kw)
+        model.compile(optimizer=opt, loss=loss, weighted_metrics=["accuracy"])
+        before = keras.ops.convert_to_numpy(model(x))[0]
+        h = model.fit(x, y, sample_weight=weights["train"], epochs=args.epochs, verbose=0,
+                      batch_size=1, validation_data=(x, y, weights["val"]), callbacks=[stop])
+        logits = keras.ops.convert_to_numpy(model(x))[0]  # (N, classes)
+        embeddings[name] = (before, logits)
+    curves[name] = h.history
+    results[name] = {split: accuracy(logits, m) for split, m in
+                     (("train", is_train), ("val", is_val), ("test", is_test))}
+    print(f"{name}: {model.count_params():,} weights; accuracy " +
+          ", ".join(f"{k} {v:.3f}" for k, v in results[name].items()))
+# Expect (SBM, any backend) GCN and GAT near 0.8, the MLP near 0.5; on real Cora the GCN
+# lands around 0.80-0.82 (notebook 0.787), GAT about the same, the MLP about 0.55-0.59.
+
+# %% Plot: t-SNE of the GCN's outputs on test nodes before / after training; curves
+fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
+test_nodes = np.flatnonzero(is_test)[:500]
+for ax, out, when in zip(axes, embeddings["gcn"], ("before", "after")):
+    xy = TSNE(random_state=args.seed, init="pca").fit_transform(out[test_nodes])
+    ax.scatter(*xy.T, c=labels[test_nodes], cmap="tab10", s=8)
+    ax.set_title(f"t-SNE of GCN outputs, {when} training")
+    ax.set_xticks([]), ax.set_yticks([])
+for name, h in curves.items():
+    axes[2].plot(h["val_accuracy"], label=f"{name} (test {results[name]['test']:.3f})")
+axes[2].set(xlabel="epoch", ylabel="validation accuracy", title="validation accuracy")
+axes[2].legend()
+fig.suptitle(f"{'Cora' if args.data == 'full' else 'SBM citation graph'} ({args.backend})")
+tutorial.savefig(fig, args, "cora.png")
+
+# %% One final metrics line
+tutorial.report(args, **{f"{n}_test_accuracy": r["test"] for n, r in results.items()})
