@@ -73,12 +73,17 @@ def apply_encoder_block(x, mask, num_heads, ff_dim, dropout, norm_first=False,
 
 def apply_decoder_block(x, memory, target_mask, source_mask, num_heads, ff_dim, dropout,
                         name="decoder"):
-    """Causal self-attention, attention over the encoder output, feed-forward (post-norm)."""
+    """Causal self-attention, attention over the encoder output, feed-forward (post-norm).
+
+    Returns:
+        (batch, T_out, dim) and the cross-attention scores (batch, heads, T_out, T_in).
+    """
     x = apply_attention_block(x, None, target_mask, num_heads, dropout, causal=True,
                               name=f"{name}_self")
-    x = apply_attention_block(x, memory, source_mask, num_heads, dropout, name=f"{name}_cross")
+    x, scores = apply_attention_block(x, memory, source_mask, num_heads, dropout,
+                                      return_scores=True, name=f"{name}_cross")
     x = x + apply_feed_forward_block(x, ff_dim, dropout, name=f"{name}_ffn")
-    return layers.LayerNormalization(epsilon=1e-6, name=f"{name}_ffn_norm")(x)
+    return layers.LayerNormalization(epsilon=1e-6, name=f"{name}_ffn_norm")(x), scores
 
 
 def apply_token_embedding(ids, vocab, dim, max_length, dropout, name):
@@ -92,7 +97,7 @@ def apply_token_embedding(ids, vocab, dim, max_length, dropout, name):
                 example=translation_example)
 def transformer(source_vocab=64, target_vocab=16, dim=64, num_heads=4, ff_dim=128,
                 num_layers=2, dropout=0.1, max_source_length=64, max_target_length=32,
-                name="transformer"):
+                return_attention=False, name="transformer"):
     """Encoder-decoder Transformer: source ids + decoder input ids -> next-token logits.
 
     Args:
@@ -104,11 +109,14 @@ def transformer(source_vocab=64, target_vocab=16, dim=64, num_heads=4, ff_dim=12
         num_layers: encoder blocks and decoder blocks (each).
         dropout: dropout rate after embeddings, attention and feed-forward blocks.
         max_source_length, max_target_length: the longest inputs accepted.
+        return_attention: also return the last decoder block's attention over the
+            source (batch, heads, T_out, T_in), for plotting; copy trained weights in
+            with `set_weights`.
         name: model name.
 
     Returns:
         A functional `keras.Model`: [(batch, T_in), (batch, T_out)] int32 ->
-        logits (batch, T_out, target_vocab). Decode with `keras_zoo.decoding`.
+        logits (batch, T_out, target_vocab) [, scores]. Decode with `keras_zoo.decoding`.
     """
     source_in, source = token_input("source")  # (batch, T_in)
     decoder_in, decoder = token_input("decoder_input")  # (batch, T_out)
@@ -122,10 +130,11 @@ def transformer(source_vocab=64, target_vocab=16, dim=64, num_heads=4, ff_dim=12
     x = apply_token_embedding(decoder, target_vocab, dim, max_target_length, dropout,
                               name="target")
     for i in range(num_layers):
-        x = apply_decoder_block(x, memory, target_mask, source_mask, num_heads, ff_dim,
-                                dropout, name=f"decoder{i + 1}")  # (batch, T_out, dim)
+        x, scores = apply_decoder_block(x, memory, target_mask, source_mask, num_heads,
+                                        ff_dim, dropout, name=f"decoder{i + 1}")  # (b, T_out, d)
     logits = layers.Dense(target_vocab, name="logits")(x)  # (batch, T_out, target_vocab)
-    return keras.Model([source_in, decoder_in], logits, name=name)
+    outputs = [logits, scores] if return_attention else logits
+    return keras.Model([source_in, decoder_in], outputs, name=name)
 
 
 def classification_example(model, batch, rng, length=12):

@@ -46,10 +46,23 @@ def translation_example(model, batch, rng, source_length=9, target_length=6):
     return [source, decoder_input], target
 
 
-def apply_lstm_encoder(source, vocab, embed_dim, units, name="encoder"):
-    """Embedding (0 = padding, masked) -> LSTM: states (batch, T_in, units), h, c."""
+def apply_lstm_encoder(source, vocab, embed_dim, units, bidirectional=False, name="encoder"):
+    """Embedding (0 = padding, masked) -> LSTM, or a bidirectional LSTM (Bahdanau's BiRNN).
+
+    Returns:
+        The encoder states (batch, T_in, units or 2 units) and the final [h, c], each
+        (batch, units), or (batch, 2 units): forward and backward concatenated.
+    """
     x = layers.Embedding(vocab, embed_dim, mask_zero=True, name="source_embedding")(source)
-    return layers.LSTM(units, return_sequences=True, return_state=True, name=name)(x)
+    lstm = layers.LSTM(units, return_sequences=True, return_state=True, name=name)
+    if not bidirectional:
+        states, h, c = lstm(x)
+        return states, [h, c]
+    states, h_forward, c_forward, h_backward, c_backward = layers.Bidirectional(
+        lstm, name=f"bi{name}")(x)
+    h = layers.Concatenate(name=f"{name}_h")([h_forward, h_backward])
+    c = layers.Concatenate(name=f"{name}_c")([c_forward, c_backward])
+    return states, [h, c]
 
 
 def apply_lstm_decoder(decoder_input, state, vocab, embed_dim, units, name="decoder"):
@@ -63,33 +76,37 @@ _ARGS_DOC = """
         source_vocab: number of source ids (`CharVocab.size`, specials included).
         target_vocab: number of target ids: the width of the logits.
         embed_dim: character embedding size.
-        units: LSTM size of the encoder and of the decoder.
+        units: LSTM size of the encoder (each direction); the decoder has as many units
+            as the encoder's final state (2 units if bidirectional).
+        bidirectional: read the source in both directions.
         source_length, target_length: fixed input lengths, or None for any length.
         name: model name."""
 
 
 @register_model(smoke={"embed_dim": 8, "units": 16}, example=translation_example)
-def seq2seq(source_vocab=64, target_vocab=16, embed_dim=32, units=128, source_length=None,
-            target_length=None, name="seq2seq"):
+def seq2seq(source_vocab=64, target_vocab=16, embed_dim=32, units=64, bidirectional=False,
+            source_length=None, target_length=None, name="seq2seq"):
     source_in, source = token_input("source", source_length)  # (batch, T_in)
     decoder_in, decoder = token_input("decoder_input", target_length)  # (batch, T_out)
-    _, h, c = apply_lstm_encoder(source, source_vocab, embed_dim, units)  # (batch, units) x 2
-    x = apply_lstm_decoder(decoder, [h, c], target_vocab, embed_dim, units)  # (b, T_out, u)
+    _, state = apply_lstm_encoder(source, source_vocab, embed_dim, units, bidirectional)
+    x = apply_lstm_decoder(decoder, state, target_vocab, embed_dim, state[0].shape[-1])  # (b,T,u)
     logits = layers.Dense(target_vocab, name="logits")(x)  # (batch, T_out, target_vocab)
     return keras.Model([source_in, decoder_in], logits, name=name)
 
 
-@register_model(smoke={"embed_dim": 8, "units": 16}, example=translation_example)
-def seq2seq_attention(source_vocab=64, target_vocab=16, embed_dim=32, units=128,
-                      source_length=None, target_length=None, return_attention=False,
-                      name="seq2seq_attention"):
+@register_model(smoke={"embed_dim": 8, "units": 16, "attention_units": 8},
+                example=translation_example)
+def seq2seq_attention(source_vocab=64, target_vocab=16, embed_dim=32, units=64,
+                      bidirectional=True, attention_units=32, source_length=None,
+                      target_length=None, return_attention=False, name="seq2seq_attention"):
     source_in, source = token_input("source", source_length)  # (batch, T_in)
     decoder_in, decoder = token_input("decoder_input", target_length)  # (batch, T_out)
-    states, h, c = apply_lstm_encoder(source, source_vocab, embed_dim, units)
-    x = apply_lstm_decoder(decoder, [h, c], target_vocab, embed_dim, units)  # (b, T_out, u)
+    states, state = apply_lstm_encoder(source, source_vocab, embed_dim, units, bidirectional)
+    x = apply_lstm_decoder(decoder, state, target_vocab, embed_dim, state[0].shape[-1])  # (b,T,2u)
     mask = PaddingMask(name="source_mask")(source)  # (batch, 1, T_in)
-    context, weights = BahdanauAttention(units, name="attention")(x, states, value_mask=mask)
-    x = layers.Concatenate(name="state_and_context")([x, context])  # (batch, T_out, 2 units)
+    attention = BahdanauAttention(attention_units, name="attention")
+    context, weights = attention(x, states, value_mask=mask)  # (b, T_out, 2u), (b, T_out, T_in)
+    x = layers.Concatenate(name="state_and_context")([x, context])  # (batch, T_out, 4 units)
     x = layers.Dense(units, activation="tanh", name="attentional")(x)
     logits = layers.Dense(target_vocab, name="logits")(x)  # (batch, T_out, target_vocab)
     outputs = [logits, weights] if return_attention else logits
@@ -107,6 +124,8 @@ seq2seq.__doc__ = (
 seq2seq_attention.__doc__ = (
     "LSTM encoder-decoder with additive (Bahdanau) attention over the encoder states.\n"
     + _ARGS_DOC + """
+        attention_units: hidden size of the additive score (its memory grows as
+            batch * T_out * T_in * attention_units).
         return_attention: also return the attention weights (batch, T_out, T_in), for
             plotting; build a second model with this flag and copy the trained weights
             (`set_weights(trained.get_weights())`: the weights are the same).
