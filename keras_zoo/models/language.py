@@ -115,22 +115,31 @@ def bilstm_tagger(vocab_size=100, num_tags=10, embed_dim=32, units=64, bidirecti
 # ------------------------------------------------------------------ evaluation, sampling
 
 
-def stateful_copy(model, batch_size=1):
-    """The same functional model, stateful, fed one step at a time: (batch_size, 1) ids.
+def stateful_copy(model, batch_size=1, steps=1):
+    """The same functional model, stateful, fed `steps` time steps per call.
 
-    Its recurrent layers keep their state between calls, so generating n characters costs
-    n one-step calls of a single shape (no retracing per length on JAX). Call it directly
-    (`copy(ids)`): on JAX, Keras 3.15's `predict_on_batch` does not carry the RNN state
-    variables from one call to the next (they are not tracked as model variables).
+    Its recurrent layers keep their state from one call to the next, so a long sequence
+    can be fed in chunks (`copy.reset_state()` on each RNN layer starts over). Call it
+    directly (`copy(x)`): on JAX, Keras 3.15's `predict_on_batch` does not carry the RNN
+    state variables from call to call (they are not tracked as model variables); for
+    fast generation use `step_model`, which passes the states explicitly.
+
+    Args:
+        model: a functional model with one input (batch, time, ...).
+        batch_size: the fixed batch size of the copy.
+        steps: time steps per call.
+
+    Returns:
+        A new `keras.Model` with the same weights.
     """
     config = model.get_config()
     for layer in config["layers"]:
         cfg = layer["config"]
         layer.pop("build_config", None)  # rebuilt for the new batch shape
         if layer["class_name"] == "InputLayer":
-            cfg["batch_shape"] = [batch_size, 1]
+            cfg["batch_shape"] = [batch_size, steps, *cfg["batch_shape"][2:]]
         if layer["class_name"] == "InputShapeCheck":
-            cfg["shape"] = [1]
+            cfg["shape"] = [steps, *cfg["shape"][1:]]
         if "stateful" in cfg:
             cfg["stateful"] = True
     copy = keras.Model.from_config(config)
