@@ -16,7 +16,7 @@ import keras
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from helpers import subprocess_env
+from helpers import TESTS, subprocess_env
 
 import keras_zoo
 from keras_zoo.datasets import DatasetUnavailableError
@@ -336,3 +336,17 @@ def test_spektral_parity(rng, tmp_path):
     for key in ("gcn", "gin"):
         assert np.std(theirs[key]) > 0.1
         np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-4, atol=1e-5, err_msg=key)
+
+
+@pytest.mark.slow
+def test_cora_full_offline_gives_one_line_error(tmp_path):
+    env = dict(subprocess_env(keras.backend.backend()), MPLBACKEND="Agg",
+               HTTPS_PROXY="http://127.0.0.1:9", HTTP_PROXY="http://127.0.0.1:9",
+               HOME=str(tmp_path))  # no spektral cache: a fresh, offline machine
+    script = TESTS.parent / "tutorials" / "gnn_cora.py"
+    proc = subprocess.run([sys.executable, str(script), "--data", "full", "--smoke", "--out",
+                           str(tmp_path / "out")], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: cannot load 'cora'") and "--data embedded" in last, last

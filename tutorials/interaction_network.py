@@ -23,7 +23,7 @@ import keras_zoo
 from keras_zoo import tutorial
 from keras_zoo.datasets.graphs import particle_graphs, simulate_particles
 
-args = tutorial.setup(__doc__, epochs=40, batch_size=128, data=("embedded",),
+args = tutorial.setup(__doc__, epochs=15, batch_size=128, data=("embedded",),
                       force=("springs", "gravity"))
 NUM_TRAIN, NUM_TEST = (40, 10) if args.smoke else (500, 100)  # simulations
 PARTICLES, STEPS, DT = 5, 50, 0.05
