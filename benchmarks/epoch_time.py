@@ -187,7 +187,10 @@ def _kinds(shapes):
 
 
 class KerasTrainer:
-    """A keras_zoo model compiled for `fit`; `epoch()` times one `fit(epochs=1)`."""
+    """A keras_zoo model compiled for `fit`; `epoch()` times one `fit(epochs=1)`.
+
+    Full-batch models (the GCN) time one `fit(epochs=steps)` and return seconds per epoch.
+    """
 
     def __init__(self, cfg, opts):
         import keras
