@@ -52,7 +52,7 @@ def apply_conv_block(x, filters, kernel_size=3, strides=1, batch_norm=False, nam
     x = layers.Conv2D(filters, kernel_size, strides=strides, padding="same",
                       use_bias=not batch_norm, name=name)(x)
     if batch_norm:
-        x = layers.BatchNormalization(name=f"{name}_bn")(x)
+        x = layers.BatchNormalization(momentum=0.9, name=f"{name}_bn")(x)
     return layers.ReLU(name=f"{name}_relu")(x)
 
 

@@ -34,7 +34,9 @@ def make_divisible(value, divisor=8):
     return rounded + divisor if rounded < 0.9 * value else rounded
 
 
-def _bn(x, name, momentum=0.999, epsilon=1e-3):
+def _bn(x, name, momentum=0.9, epsilon=1e-3):
+    """BatchNorm; momentum 0.9 (PyTorch's 0.1), not keras.applications' 0.999, whose
+    inference statistics are still mostly the initial ones after a short CPU run."""
     return layers.BatchNormalization(momentum=momentum, epsilon=epsilon, name=name)(x)
 
 
@@ -115,14 +117,14 @@ def mobilenet_v2(input_shape=(224, 224, 3), num_classes=1000, alpha=1.0, stem="i
 
 def _conv_bn_relu(x, filters, name):
     x = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_conv")(x)
-    x = _bn(x, f"{name}_bn", momentum=0.9, epsilon=1e-5)
+    x = _bn(x, f"{name}_bn", epsilon=1e-5)
     return layers.ReLU(name=f"{name}_relu")(x)
 
 
 def _depthwise_bn(x, strides, name):
     x = layers.DepthwiseConv2D(3, strides=strides, padding="same", use_bias=False,
                                name=f"{name}_dw")(x)
-    return _bn(x, f"{name}_dw_bn", momentum=0.9, epsilon=1e-5)
+    return _bn(x, f"{name}_dw_bn", epsilon=1e-5)
 
 
 def apply_shuffle_block(x, filters, strides=1, name="stage2_unit1"):
@@ -187,7 +189,7 @@ def shufflenet_v2(input_shape=(224, 224, 3), num_classes=1000, width=1.0, stem="
     inputs, x = checked_input(input_shape, name="image")
     x = layers.Conv2D(24, 3, strides=2 if stem == "imagenet" else 1, padding="same",
                       use_bias=False, name="conv1")(x)  # (b, 112, 112, 24)
-    x = layers.ReLU(name="conv1_relu")(_bn(x, "conv1_bn", momentum=0.9, epsilon=1e-5))
+    x = layers.ReLU(name="conv1_relu")(_bn(x, "conv1_bn", epsilon=1e-5))
     if stem == "imagenet":
         x = layers.MaxPooling2D(3, strides=2, padding="same", name="pool1")(x)  # 56x56
     for stage, (filters, count) in enumerate(zip(stages, repeats), start=2):

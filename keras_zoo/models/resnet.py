@@ -20,12 +20,15 @@ from keras_zoo.registry import register_model
 
 STEMS = ("imagenet", "small")
 BN_EPSILON = 1.001e-5  # keras.applications' ResNet value
+BN_MOMENTUM = 0.9  # PyTorch's 0.1: Keras' 0.99 leaves the inference statistics stale after
+# the few hundred steps of a CPU run (test accuracy near chance while training is at 99%)
 
 
 def _conv_bn(x, filters, kernel_size, strides, use_bias, name, relu=True):
     x = layers.Conv2D(filters, kernel_size, strides=strides, padding="same",
                       use_bias=use_bias, name=f"{name}_conv")(x)
-    x = layers.BatchNormalization(epsilon=BN_EPSILON, name=f"{name}_bn")(x)
+    x = layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON,
+                                  name=f"{name}_bn")(x)
     return layers.ReLU(name=f"{name}_relu")(x) if relu else x
 
 
