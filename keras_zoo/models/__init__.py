@@ -1,14 +1,19 @@
 """Model families; importing this package registers every builder (one line per module)."""
 
+import keras_zoo.models.attention  # noqa: F401
+import keras_zoo.models.autoencoder  # noqa: F401
+import keras_zoo.models.classic  # noqa: F401
 import keras_zoo.models.cnn  # noqa: F401
-import keras_zoo.models.mlp  # noqa: F401
-import keras_zoo.models.rnn  # noqa: F401
+import keras_zoo.models.detection  # noqa: F401
+import keras_zoo.models.diffusion  # noqa: F401
+import keras_zoo.models.energy  # noqa: F401
+import keras_zoo.models.gan  # noqa: F401
 import keras_zoo.models.gnn  # noqa: F401
 import keras_zoo.models.language  # noqa: F401
-import keras_zoo.models.classic  # noqa: F401
-import keras_zoo.models.resnet  # noqa: F401
+import keras_zoo.models.mlp  # noqa: F401
 import keras_zoo.models.mobile  # noqa: F401
+import keras_zoo.models.resnet  # noqa: F401
+import keras_zoo.models.rnn  # noqa: F401
 import keras_zoo.models.segmentation  # noqa: F401
-import keras_zoo.models.detection  # noqa: F401
-import keras_zoo.models.autoencoder  # noqa: F401
-import keras_zoo.models.energy  # noqa: F401
+import keras_zoo.models.seq2seq  # noqa: F401
+import keras_zoo.models.vae  # noqa: F401
