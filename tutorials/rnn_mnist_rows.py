@@ -22,7 +22,7 @@ from keras_zoo import tutorial
 from keras_zoo.datasets import load_mnist
 
 args = tutorial.setup(__doc__, epochs=12, batch_size=64)
-UNITS, LEARNING_RATE = 128, 3e-3  # Adam, cosine decay to 0 over the run
+UNITS, LEARNING_RATE = 16 if args.smoke else 128, 3e-3  # Adam, cosine decay to 0
 CELLS = {"rnn": "SimpleRNN", "gru": "GRU", "lstm": "LSTM"}
 
 # %% Data: (N, 28, 28, 1) images; the model reshapes each to 28 rows of 28 pixels
