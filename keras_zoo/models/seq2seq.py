@@ -58,6 +58,9 @@ def apply_lstm_encoder(source, vocab, embed_dim, units, bidirectional=False, nam
     if not bidirectional:
         states, h, c = lstm(x)
         return states, [h, c]
+    # Built before wrapping, so that Bidirectional's copies are built outside its name
+    # scope, as Keras 3.15 builds them when loading: built and loaded weight paths agree.
+    lstm.build(x.shape)
     states, h_forward, c_forward, h_backward, c_backward = layers.Bidirectional(
         lstm, name=f"bi{name}")(x)
     h = layers.Concatenate(name=f"{name}_h")([h_forward, h_backward])
