@@ -32,7 +32,7 @@ graph, labels = load_karate_club()  # 34 nodes, 156 directed edges (78 friendshi
 x = pack_graphs([graph])  # nodes (1, 34, 34), senders/receivers (1, 156), masks
 y = labels[None]  # (1, 34)
 weight = np.zeros((1, graph.num_nodes), "float32")
-weight[0, LABELLED] = 1.0  # the loss sees 4 nodes; the other 30 are the test
+weight[0, LABELLED] = graph.num_nodes / len(LABELLED)  # the loss: mean over the 4 labelled
 unlabelled = np.setdiff1d(np.arange(graph.num_nodes), LABELLED)
 print(f"karate club: {graph.num_nodes} members, {graph.num_edges // 2} friendships, "
       f"labelled {LABELLED} (clubs {labels[LABELLED].tolist()}), {len(unlabelled)} to predict")

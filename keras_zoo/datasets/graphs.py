@@ -205,7 +205,7 @@ def particle_graphs(positions, velocities, k):
 
 
 def make_citation_graph(num_nodes=2000, num_classes=7, num_features=500, degree=4.0,
-                        homophily=0.8, words=15, topic=0.4, seed=0):
+                        homophily=0.8, words=10, topic=0.25, seed=0):
     """A Cora-like graph: stochastic block model + class-dependent sparse binary features.
 
     Each node links to ~`degree` others, a fraction `homophily` of them in its own class.
