@@ -69,7 +69,7 @@ def make_shape_scenes(n, size=48, max_shapes=3, noise=0.08, seed=0):
         placed = []  # (cy, cx, radius) of the shapes so far
         for _ in range(rng.integers(1, max_shapes + 1)):
             kind = int(rng.integers(1, 4))
-            radius = rng.uniform(0.1, 0.2) * size
+            radius = rng.uniform(0.12, 0.2) * size
             for _attempt in range(20):  # a place clear of the other shapes
                 cy, cx = rng.uniform(radius, size - radius, size=2)
                 if all(np.hypot(cy - y, cx - x) > 1.25 * (radius + r) for y, x, r in placed):
@@ -77,7 +77,8 @@ def make_shape_scenes(n, size=48, max_shapes=3, noise=0.08, seed=0):
             else:
                 continue
             placed.append((cy, cx, radius))
-            inside = _shape_mask(kind, size, cy, cx, radius, rng.uniform(0, 2 * np.pi))
+            angle = rng.uniform(-0.3, 0.3)  # squares and triangles stand roughly upright
+            inside = _shape_mask(kind, size, cy, cx, radius, angle)
             contrast = rng.uniform(0.2, 0.4) * rng.choice([-1.0, 1.0])
             image[inside] = image[inside].mean() + contrast
             mask[inside] = kind

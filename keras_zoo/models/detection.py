@@ -112,7 +112,7 @@ def apply_conv_unit(x, filters, convs, name):
     """`convs` 3x3 convolutions (same padding), each with batch norm and ReLU."""
     for i in range(1, convs + 1):
         x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv{i}")(x)
-        x = layers.BatchNormalization(name=f"{name}_bn{i}")(x)
+        x = layers.BatchNormalization(momentum=0.9, name=f"{name}_bn{i}")(x)
         x = layers.ReLU(name=f"{name}_relu{i}")(x)
     return x
 

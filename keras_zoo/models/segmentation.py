@@ -15,11 +15,11 @@ import keras
 from keras import layers
 
 from keras_zoo.layers import checked_input
-from keras_zoo.registry import register_model
+from keras_zoo.registry import random_inputs, register_model
 
 
 def apply_conv_unit(x, filters, name):
-    """CU: two 3x3 convolutions (same padding), each with batch norm and ReLU.
+    """CU: two 3x3 convolutions (same padding), each followed by ReLU (as in U-Net).
 
     Args:
         x: tensor (batch, height, width, channels).
@@ -30,8 +30,7 @@ def apply_conv_unit(x, filters, name):
         Tensor (batch, height, width, filters).
     """
     for i in (1, 2):
-        x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv{i}")(x)
-        x = layers.BatchNormalization(name=f"{name}_bn{i}")(x)
+        x = layers.Conv2D(filters, 3, padding="same", name=f"{name}_conv{i}")(x)
         x = layers.ReLU(name=f"{name}_relu{i}")(x)
     return x
 
@@ -44,6 +43,16 @@ def apply_down_unit(x, name):
 def apply_up_unit(x, filters, name):
     """UU: a 2x2 transposed convolution with stride 2, (b, h, w, c) -> (b, 2h, 2w, filters)."""
     return layers.Conv2DTranspose(filters, 2, strides=2, name=name)(x)
+
+
+def _example(model, batch, rng):
+    """Random images (as the registry's default) and a learnable mask.
+
+    Random per-pixel labels cannot be learnt by a small network in a few steps; class 1
+    where the first channel is above 0.5, class 0 elsewhere, can.
+    """
+    x = random_inputs(model, batch, rng)  # (b, H, W, C) uniform in [0, 1)
+    return x, (x[..., 0] > 0.5).astype("int32")  # (b, H, W)
 
 
 def _check_size(input_shape, filters, model):
@@ -73,7 +82,7 @@ def _segmentation_network(input_shape, num_classes, filters, skips, name):
     return keras.Model(inputs, outputs, name=name)
 
 
-@register_model(smoke={"input_shape": (16, 16, 1), "filters": (4, 8)})
+@register_model(smoke={"input_shape": (16, 16, 1), "filters": (4, 8)}, example=_example)
 def encoder_decoder(input_shape=(48, 48, 1), num_classes=4, filters=(16, 32, 64),
                     name="encoder_decoder"):
     """Encoder-decoder for semantic segmentation (no skips); per-pixel logits out.
@@ -94,7 +103,7 @@ def encoder_decoder(input_shape=(48, 48, 1), num_classes=4, filters=(16, 32, 64)
     return _segmentation_network(input_shape, num_classes, filters, skips=False, name=name)
 
 
-@register_model(smoke={"input_shape": (16, 16, 1), "filters": (4, 8)})
+@register_model(smoke={"input_shape": (16, 16, 1), "filters": (4, 8)}, example=_example)
 def unet(input_shape=(48, 48, 1), num_classes=4, filters=(16, 32, 64), name="unet"):
     """U-Net (Ronneberger et al. 2015): the encoder-decoder plus skip connections.
 
