@@ -86,7 +86,7 @@ def test_lecture_gru_update_gate_one_keeps_the_state():
 
 
 def test_tagger_masking_same_outputs_with_and_without_padding(build_deterministic, rng):
-    model = build_deterministic("bilstm_tagger", vocab_size=20, num_tags=4, units=8)
+    model = build_deterministic("bilstm_tagger", vocab_size=20, num_classes=4, units=8)
     short = rng.integers(1, 20, size=(1, 5)).astype("int32")
     batch = rng.integers(1, 20, size=(2, 9)).astype("int32")
     batch[0] = 0
@@ -95,13 +95,13 @@ def test_tagger_masking_same_outputs_with_and_without_padding(build_deterministi
     padded = numpy(model(batch))[0, :5]
     np.testing.assert_allclose(padded, alone, rtol=1e-5, atol=1e-6)
     # without the mask the backward direction would read the zeros first: it matters
-    unidirectional = build_deterministic("bilstm_tagger", vocab_size=20, num_tags=4, units=8,
+    unidirectional = build_deterministic("bilstm_tagger", vocab_size=20, num_classes=4, units=8,
                                          bidirectional=False)
     assert unidirectional.count_params() < model.count_params()
 
 
 def test_tagger_longer_than_max_len_is_a_clear_error(build_deterministic):
-    model = build_deterministic("bilstm_tagger", vocab_size=20, num_tags=4, units=8, max_len=12)
+    model = build_deterministic("bilstm_tagger", vocab_size=20, num_classes=4, units=8, max_len=12)
     model(np.ones((2, 12), "int32"))
     with pytest.raises(ValueError, match=r"expected shape=\(None, 12\).*found shape=\(2, 20\)"):
         model(np.ones((2, 20), "int32"))

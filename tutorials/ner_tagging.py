@@ -50,7 +50,7 @@ def accuracy_on_characters(model, x, y):
 results = {}
 for bidirectional in (False, True):
     label = "bidirectional" if bidirectional else "left-to-right"
-    model = keras_zoo.build("bilstm_tagger", vocab_size=vocab.size, num_tags=len(TAGS),
+    model = keras_zoo.build("bilstm_tagger", vocab_size=vocab.size, num_classes=len(TAGS),
                             embed_dim=EMBED, units=UNITS, bidirectional=bidirectional)
     model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))

@@ -78,9 +78,9 @@ def char_lm(vocab_size=100, embed_dim=32, units=256, cell="lstm", num_layers=1, 
     return keras.Model(inputs, outputs, name=name)
 
 
-@register_model(smoke={"units": 16, "embed_dim": 8, "vocab_size": 12, "num_tags": 5},
+@register_model(smoke={"units": 16, "embed_dim": 8, "vocab_size": 12, "num_classes": 5},
                 family="rnn", example=token_example)
-def bilstm_tagger(vocab_size=100, num_tags=10, embed_dim=32, units=64, bidirectional=True,
+def bilstm_tagger(vocab_size=100, num_classes=10, embed_dim=32, units=64, bidirectional=True,
                   cell="lstm", max_len=None, name="bilstm_tagger"):
     """Many-to-many aligned: one tag per token from a (bi)directional LSTM; padding masked.
 
@@ -89,7 +89,7 @@ def bilstm_tagger(vocab_size=100, num_tags=10, embed_dim=32, units=64, bidirecti
 
     Args:
         vocab_size: number of token ids (id 0 is padding).
-        num_tags: number of tag logits per step.
+        num_classes: number of tags (logits per step).
         embed_dim: embedding size.
         units: hidden size of each direction.
         bidirectional: read both ways (False: left to right only, for comparison).
@@ -98,7 +98,7 @@ def bilstm_tagger(vocab_size=100, num_tags=10, embed_dim=32, units=64, bidirecti
         name: model name.
 
     Returns:
-        A functional `keras.Model` mapping ids (batch, T) to logits (batch, T, num_tags).
+        A functional `keras.Model` mapping ids (batch, T) to logits (batch, T, num_classes).
     """
     if cell not in CELLS:
         raise ValueError(f"cell must be one of {sorted(CELLS)}, got {cell!r}")
@@ -108,7 +108,7 @@ def bilstm_tagger(vocab_size=100, num_tags=10, embed_dim=32, units=64, bidirecti
     if bidirectional:
         rnn = BidirectionalRNN(rnn, name=f"bi{cell}")
     x = rnn(x)  # (batch, T, 2 units | units)
-    outputs = layers.Dense(num_tags, name="logits")(x)  # (batch, T, num_tags)
+    outputs = layers.Dense(num_classes, name="logits")(x)  # (batch, T, num_classes)
     return keras.Model(inputs, outputs, name=name)
 
 
