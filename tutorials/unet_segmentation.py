@@ -8,7 +8,9 @@ U-Net also passes each encoder map to the decoder level of the same size (skip
 connections). Teaches: per-pixel logits (batch, H, W, classes) trained with the ordinary
 sparse cross-entropy, mean IoU (intersection over union per class, averaged), and why
 the skips matter: the encoder-decoder must repaint the outlines from a 12x12 bottleneck.
-Ronneberger, Fischer & Brox 2015. About 0.9 mean IoU for U-Net, less without skips.
+Ronneberger, Fischer & Brox 2015. Measured (TensorFlow, 25 epochs): mean IoU 0.815
+for U-Net, 0.768 for the encoder-decoder; both sit on a plateau ("everything is
+background or a circle") for the first ~10 epochs before the shapes separate.
 
     KERAS_BACKEND=jax python tutorials/unet_segmentation.py [--epochs 25]
 """
