@@ -7,7 +7,8 @@ each batch afresh during `fit`, do nothing in `predict`/`evaluate`, are saved wi
 model and run on every backend. `keras.layers.Normalization`, adapted on the training
 set, standardizes each colour channel with the training statistics. The same small CNN is
 trained on a small training subset (500 digits, about 50 of each) with and without
-augmentation; augmentation lifts test accuracy by a few points (about 0.93 -> 0.96).
+augmentation; augmentation lifts test accuracy by about 3 points (0.91 -> 0.94 on
+TensorFlow).
 
     KERAS_BACKEND=torch python tutorials/data_augmentation.py [--epochs 40] [--train-size 500]
 """
