@@ -10,7 +10,7 @@ feeds each predicted character back until the end token. Teaches: teacher forcin
 free-running decoding, the end-of-sequence token, exact-match accuracy by input length,
 and what attention weights look like (a soft alignment of output to input characters).
 
-    KERAS_BACKEND=jax python tutorials/seq2seq_attention.py [--epochs 6]
+    KERAS_BACKEND=jax python tutorials/seq2seq_attention.py [--epochs 8]
 """
 
 # %% Settings
@@ -23,7 +23,7 @@ from keras_zoo import tutorial
 from keras_zoo.datasets import dates
 from keras_zoo.decoding import teacher_forcing, translate
 
-args = tutorial.setup(__doc__, epochs=6, batch_size=128, data=("embedded",))
+args = tutorial.setup(__doc__, epochs=8, batch_size=128, data=("embedded",))
 N_TRAIN, N_TEST = 10_000, 1_000
 UNITS, LEARNING_RATE = 64, 1e-2  # LSTM units per direction; Adam, cosine decay to 0
 LENGTH_BINS = (0, 12, 16, 20, 24, 40)  # input lengths (characters) for the breakdown
