@@ -50,7 +50,7 @@ for n in ORDERS:
 best_n = min(ngram_ppl, key=ngram_ppl.get)
 
 # %% The LSTM language model: windows of SEQ_LEN, targets = the next characters
-x, y = make_lm_windows(train_ids, SEQ_LEN)  # (N, 100) each
+x, y = make_lm_windows(train_ids, SEQ_LEN)  # (N, SEQ_LEN) each
 xv, yv = make_lm_windows(valid_ids, SEQ_LEN)
 model = keras_zoo.build("char_lm", vocab_size=vocab.size, embed_dim=EMBED, units=UNITS)
 steps = args.epochs * -(-len(x) // args.batch_size)
@@ -82,7 +82,7 @@ epochs = np.arange(1, len(fit.history["loss"]) + 1)
 ax_curve.plot(epochs, np.exp(fit.history["loss"]), marker="o", label="LSTM training")
 ax_curve.plot(epochs, np.exp(fit.history["val_loss"]), marker="o", label="LSTM validation")
 ax_curve.axhline(ngram_ppl[best_n], color="C0", ls="--", label=f"best n-gram (n={best_n})")
-ax_curve.set(xlabel="epoch", ylabel="perplexity (windows of 100)", yscale="log")
+ax_curve.set(xlabel="epoch", ylabel=f"perplexity (windows of {SEQ_LEN})", yscale="log")
 ax_curve.legend()
 tutorial.savefig(fig, args, "char_lm_perplexity.png")
 
