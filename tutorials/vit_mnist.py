@@ -8,7 +8,7 @@ class token's final state gives the logits. Teaches: images as token sequences, 
 ViTs need much data (the lecture's "Limitations of Transformer": no built-in locality
 or translation invariance, so shifted copies help), and what the class token attends to.
 
-    KERAS_BACKEND=jax python tutorials/vit_mnist.py [--epochs 12] [--data full]
+    KERAS_BACKEND=jax python tutorials/vit_mnist.py [--epochs 3] [--data full]
 """
 
 # %% Settings
@@ -20,7 +20,7 @@ import keras_zoo
 from keras_zoo import tutorial
 from keras_zoo.datasets import load_mnist, shift_augment
 
-args = tutorial.setup(__doc__, epochs=12, batch_size=128)
+args = tutorial.setup(__doc__, epochs=3, batch_size=128)
 SIZE = {"patch_size": 7, "dim": 64, "num_heads": 4, "ff_dim": 128, "num_layers": 4,
         "dropout": 0.1}
 LEARNING_RATE, WARMUP, WEIGHT_DECAY = 2e-3, 0.1, 1e-4  # AdamW; warm-up then cosine
