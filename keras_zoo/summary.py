@@ -51,7 +51,7 @@ def layer_table(model, merge_activations=True):
         kind = type(layer).__name__
         if kind in _SHAPE_ONLY:
             continue
-        shape = layer.output.shape[1:]
+        shape = keras.tree.flatten(layer.output)[0].shape[1:]  # first output of a layer
         if merge_activations and kind in ("Activation", "ReLU") and rows:
             rows[-1]["activation"] = _activation_name(layer)
             continue

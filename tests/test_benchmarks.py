@@ -30,7 +30,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import epoch_time  # noqa: E402
 
-QUICK_MODELS = [m for m in epoch_time.DEFAULT_MODELS if m != "mobilenet_v2"]
+# CI time: the cheap models only; every benchmarked model's native twin is still checked
+# for equal parameters above, and `python benchmarks/epoch_time.py --quick` runs them all.
+QUICK_MODELS = ["mlp", "lenet5", "gcn_node_classifier", "vae"]
 
 
 def test_default_models_are_known():

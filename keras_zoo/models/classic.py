@@ -95,7 +95,7 @@ def _classifier(x, units, num_classes, dropout, name_prefix="fc"):
     return layers.Dense(num_classes, name="predictions")(x)
 
 
-@register_model(smoke={"input_shape": (28, 28, 1), "num_classes": 10, "width": 0.0625,
+@register_model(family="cnn", smoke={"input_shape": (28, 28, 1), "num_classes": 10, "width": 0.0625,
                        "dense_units": 32, "stem": "small"})
 def alexnet(input_shape=(224, 224, 3), num_classes=1000, width=1.0, dense_units=4096,
             dropout=0.5, stem="imagenet", groups=1, name="alexnet"):
@@ -155,7 +155,7 @@ _VGG_SMOKE = {"input_shape": (32, 32, 3), "num_classes": 10, "width": 0.0625,
               "dense_units": 32}
 
 
-@register_model(smoke=_VGG_SMOKE)
+@register_model(family="cnn", smoke=_VGG_SMOKE)
 def vgg16(input_shape=(224, 224, 3), num_classes=1000, width=1.0, dense_units=4096,
           dropout=0.5, batch_norm=False, name="vgg16"):
     """VGG-16 (Simonyan & Zisserman 2015, configuration D): 13 conv 3x3 + 3 dense; logits out.
@@ -181,7 +181,7 @@ def vgg16(input_shape=(224, 224, 3), num_classes=1000, width=1.0, dense_units=40
                 batch_norm, name)
 
 
-@register_model(smoke=_VGG_SMOKE)
+@register_model(family="cnn", smoke=_VGG_SMOKE)
 def vgg19(input_shape=(224, 224, 3), num_classes=1000, width=1.0, dense_units=4096,
           dropout=0.5, batch_norm=False, name="vgg19"):
     """VGG-19 (configuration E): VGG-16 with a fourth conv in stages 3-5; logits out.
@@ -193,7 +193,7 @@ def vgg19(input_shape=(224, 224, 3), num_classes=1000, width=1.0, dense_units=40
                 batch_norm, name)
 
 
-@register_model(smoke={"input_shape": (32, 32, 3), "num_classes": 10, "width": 0.25,
+@register_model(family="cnn", smoke={"input_shape": (32, 32, 3), "num_classes": 10, "width": 0.25,
                        "stem": "small"})
 def googlenet(input_shape=(224, 224, 3), num_classes=1000, width=1.0, dropout=0.4,
               stem="imagenet", batch_norm=False, name="googlenet"):

@@ -72,7 +72,7 @@ def apply_inverted_residual_block(x, filters, strides=1, expansion=6, name="bloc
     return x
 
 
-@register_model(smoke={"input_shape": (32, 32, 3), "num_classes": 10, "alpha": 0.25,
+@register_model(family="cnn", smoke={"input_shape": (32, 32, 3), "num_classes": 10, "alpha": 0.25,
                        "stem": "small", "last_filters": 64})
 def mobilenet_v2(input_shape=(224, 224, 3), num_classes=1000, alpha=1.0, stem="imagenet",
                  last_filters=1280, dropout=0.0, name="mobilenet_v2"):
@@ -158,7 +158,7 @@ def apply_shuffle_block(x, filters, strides=1, name="stage2_unit1"):
     return ChannelShuffle(2, name=f"{name}_shuffle")(x)
 
 
-@register_model(smoke={"input_shape": (32, 32, 3), "num_classes": 10, "width": 0.5,
+@register_model(family="cnn", smoke={"input_shape": (32, 32, 3), "num_classes": 10, "width": 0.5,
                        "stem": "small", "repeats": (1, 1, 1)})
 def shufflenet_v2(input_shape=(224, 224, 3), num_classes=1000, width=1.0, stem="imagenet",
                   repeats=SHUFFLENET_V2_REPEATS, name="shufflenet_v2"):

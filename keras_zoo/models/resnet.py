@@ -127,7 +127,7 @@ def resnet(blocks, bottleneck, input_shape=(224, 224, 3), num_classes=1000, widt
 SMOKE = {"input_shape": (28, 28, 1), "num_classes": 10, "width": 0.0625, "stem": "small"}
 
 
-@register_model(smoke=SMOKE)
+@register_model(family="cnn", smoke=SMOKE)
 def resnet18(input_shape=(224, 224, 3), num_classes=1000, width=1.0, stem="imagenet",
              use_bias=True, name="resnet18"):
     """ResNet-18: basic blocks (2, 2, 2, 2); 11,689,512 parameters without biases (torchvision).
@@ -137,7 +137,7 @@ def resnet18(input_shape=(224, 224, 3), num_classes=1000, width=1.0, stem="image
     return resnet((2, 2, 2, 2), False, input_shape, num_classes, width, stem, use_bias, name)
 
 
-@register_model(smoke=SMOKE)
+@register_model(family="cnn", smoke=SMOKE)
 def resnet34(input_shape=(224, 224, 3), num_classes=1000, width=1.0, stem="imagenet",
              use_bias=True, name="resnet34"):
     """ResNet-34: basic blocks (3, 4, 6, 3); 21,797,672 parameters without biases (torchvision).
@@ -147,7 +147,7 @@ def resnet34(input_shape=(224, 224, 3), num_classes=1000, width=1.0, stem="image
     return resnet((3, 4, 6, 3), False, input_shape, num_classes, width, stem, use_bias, name)
 
 
-@register_model(smoke=SMOKE)
+@register_model(family="cnn", smoke=SMOKE)
 def resnet50(input_shape=(224, 224, 3), num_classes=1000, width=1.0, stem="imagenet",
              use_bias=True, name="resnet50"):
     """ResNet-50: bottlenecks (3, 4, 6, 3); 25,636,712 parameters, as keras.applications.
@@ -157,7 +157,7 @@ def resnet50(input_shape=(224, 224, 3), num_classes=1000, width=1.0, stem="image
     return resnet((3, 4, 6, 3), True, input_shape, num_classes, width, stem, use_bias, name)
 
 
-@register_model(smoke=SMOKE)
+@register_model(family="cnn", smoke=SMOKE)
 def resnet101(input_shape=(224, 224, 3), num_classes=1000, width=1.0, stem="imagenet",
               use_bias=True, name="resnet101"):
     """ResNet-101: bottlenecks (3, 4, 23, 3); 44,707,176 parameters, as keras.applications.
@@ -167,7 +167,7 @@ def resnet101(input_shape=(224, 224, 3), num_classes=1000, width=1.0, stem="imag
     return resnet((3, 4, 23, 3), True, input_shape, num_classes, width, stem, use_bias, name)
 
 
-@register_model(smoke=SMOKE)
+@register_model(family="cnn", smoke=SMOKE)
 def resnet152(input_shape=(224, 224, 3), num_classes=1000, width=1.0, stem="imagenet",
               use_bias=True, name="resnet152"):
     """ResNet-152: bottlenecks (3, 8, 36, 3); 60,419,944 parameters, as keras.applications.
