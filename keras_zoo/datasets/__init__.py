@@ -114,6 +114,26 @@ def _few_download_retries(retries=2):
         tfds.display_progress_bar(True)
 
 
+def tfds_load(name, splits, data_dir=None, **kwargs):
+    """`tfds.load(name, split=splits, batch_size=-1)`, or one clear line when it can't.
+
+    Raises:
+        DatasetUnavailableError: not prepared in `data_dir` and not downloadable (offline).
+    """
+    import tensorflow_datasets as tfds
+
+    try:
+        with _few_download_retries():
+            return tfds.load(name, split=splits, batch_size=-1, data_dir=data_dir, **kwargs)
+    except Exception as err:  # noqa: BLE001 - any failure inside tfds means "not available"
+        cause = str(err).splitlines()[0][:100] if str(err) else "no details"
+        raise DatasetUnavailableError(
+            f"cannot load {name!r} from tensorflow-datasets ({type(err).__name__}: {cause}); "
+            f"offline, use --data embedded, or prepare it once with network: "
+            f"`python -c \"import tensorflow_datasets as tfds; tfds.load('{name}')\"`"
+        ) from None
+
+
 def load_tfds_images(name, data_dir=None):
     """An image classification data set from tensorflow-datasets, as NumPy.
 
@@ -131,17 +151,7 @@ def load_tfds_images(name, data_dir=None):
         raise ValueError(f"name must be one of {FULL_IMAGE_DATASETS}, got {name!r}")
     import tensorflow_datasets as tfds
 
-    try:
-        with _few_download_retries():
-            train, test = tfds.load(name, split=["train", "test"], batch_size=-1,
-                                    as_supervised=True, data_dir=data_dir)
-    except Exception as err:  # noqa: BLE001 - any failure inside tfds means "not available"
-        cause = str(err).splitlines()[0][:100] if str(err) else "no details"
-        raise DatasetUnavailableError(
-            f"cannot load {name!r} from tensorflow-datasets ({type(err).__name__}: {cause}); "
-            f"offline, use --data embedded, or prepare it once with network: "
-            f"`python -c \"import tensorflow_datasets as tfds; tfds.load('{name}')\"`"
-        ) from None
+    train, test = tfds_load(name, ["train", "test"], data_dir, as_supervised=True)
 
     def to_numpy(split):
         x, y = tfds.as_numpy(split)

@@ -23,7 +23,7 @@ import tokenize
 
 import numpy as np
 
-from keras_zoo.datasets import DatasetUnavailableError, _few_download_retries, check_data
+from keras_zoo.datasets import check_data, tfds_load
 from keras_zoo.text import PAD, CharVocab
 
 VALID_FRACTION = 0.1
@@ -60,18 +60,7 @@ def load_char_corpus(data="embedded", data_dir=None):
         return text[:cut], text[cut:]
     import tensorflow_datasets as tfds
 
-    name = "tiny_shakespeare"
-    try:
-        with _few_download_retries():
-            train, valid = tfds.load(name, split=["train", "validation"], batch_size=-1,
-                                     data_dir=data_dir)
-    except Exception as err:  # noqa: BLE001 - any failure inside tfds means "not available"
-        cause = str(err).splitlines()[0][:100] if str(err) else "no details"
-        raise DatasetUnavailableError(
-            f"cannot load {name!r} from tensorflow-datasets ({type(err).__name__}: {cause}); "
-            f"offline, use --data embedded, or prepare it once with network: "
-            f"`python -c \"import tensorflow_datasets as tfds; tfds.load('{name}')\"`"
-        ) from None
+    train, valid = tfds_load("tiny_shakespeare", ["train", "validation"], data_dir)
 
     def to_text(split):
         texts = tfds.as_numpy(split)["text"]
