@@ -20,7 +20,7 @@ from keras import layers
 
 from keras_zoo.layers.checks import InputShapeCheck
 from keras_zoo.layers.recurrent import BidirectionalRNN
-from keras_zoo.models.rnn import CELLS
+from keras_zoo.models.rnn import CELLS, apply_recurrent_stack
 from keras_zoo.registry import register_model
 from keras_zoo.text import PAD
 
@@ -67,13 +67,10 @@ def char_lm(vocab_size=100, embed_dim=32, units=256, cell="lstm", num_layers=1, 
     Returns:
         A functional `keras.Model` mapping ids (batch, T) to logits (batch, T, vocab_size).
     """
-    if cell not in CELLS:
-        raise ValueError(f"cell must be one of {sorted(CELLS)}, got {cell!r}")
     inputs, x = token_input(max_len)  # (batch, T)
     x = apply_embedding_block(x, vocab_size, embed_dim)  # (batch, T, embed_dim)
-    for i in range(num_layers):
-        x = CELLS[cell](units, return_sequences=True, dropout=dropout,
-                        name=f"{cell}{i + 1}")(x)  # (batch, T, units)
+    x = apply_recurrent_stack(x, cell, units, num_layers, dropout, name=cell,
+                              return_sequences=True)  # (batch, T, units)
     outputs = layers.Dense(vocab_size, name="logits")(x)  # (batch, T, vocab_size)
     return keras.Model(inputs, outputs, name=name)
 

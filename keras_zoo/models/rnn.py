@@ -28,7 +28,7 @@ def default_unroll(window, cell="rnn"):
 
 
 def apply_recurrent_stack(x, cell, units, num_layers=1, dropout=0.0, unroll=False,
-                          name="rnn"):
+                          name="rnn", return_sequences=False):
     """`num_layers` recurrent layers; all but the last return the whole sequence.
 
     Args:
@@ -39,16 +39,18 @@ def apply_recurrent_stack(x, cell, units, num_layers=1, dropout=0.0, unroll=Fals
         dropout: dropout on each layer's inputs.
         unroll: unroll the time loop (fixed, short windows only).
         name: prefix for the layer names.
+        return_sequences: the top layer returns every step too (many-to-many).
 
     Returns:
-        Tensor of shape (batch, units): the last hidden state of the top layer.
+        Tensor of shape (batch, units): the last hidden state of the top layer, or
+        (batch, time, units) with `return_sequences`.
     """
     if cell not in CELLS:
         raise ValueError(f"cell must be one of {sorted(CELLS)}, got {cell!r}")
     for i in range(num_layers):
         last = i == num_layers - 1
-        x = CELLS[cell](units, return_sequences=not last, dropout=dropout, unroll=unroll,
-                        name=f"{name}{i + 1}")(x)
+        x = CELLS[cell](units, return_sequences=return_sequences or not last,
+                        dropout=dropout, unroll=unroll, name=f"{name}{i + 1}")(x)
     return x
 
 
