@@ -1,9 +1,10 @@
 """Layer tables as the lectures print them, and the homework CNN's spec checks."""
 
+import numpy as np
 import pytest
 
 import keras_zoo
-from keras_zoo.summary import COLUMNS
+from keras_zoo.summary import COLUMNS, count_macs, shapes_only
 
 # Homework 4, "make the design more flexible": [8, 16, 32, "pool"] on 30x30x3, 5 classes.
 HOMEWORK_TABLE = [
@@ -113,3 +114,16 @@ def test_cnn_from_spec_rejects_a_spec_that_shrinks_below_1x1():
 def test_cnn_from_spec_rejects_pooling_below_1x1():
     with pytest.raises(ValueError, match="below 1x1"):
         keras_zoo.build("cnn_from_spec", spec=[4, "pool", "pool"], input_shape=(5, 5, 1))
+
+
+def test_shapes_only_counts_without_weights_and_leaves_nothing_behind():
+    with shapes_only():
+        vgg = keras_zoo.build("vgg16")
+    assert vgg.count_params() == 138_357_544
+    assert count_macs(vgg) == 15_470_264_320
+    # The deferred weights are forgotten: the next model trains normally (on JAX the
+    # training step's stateless scope would otherwise allocate VGG's 138M weights).
+    model = keras_zoo.build("mlp", input_shape=(4,), units=(3,), num_classes=2)
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    model.fit(np.zeros((2, 4), "float32"), np.zeros(2, "int32"), verbose=0)
+    assert all(w._value is None for w in vgg.weights)  # still never allocated
