@@ -70,6 +70,12 @@ def test_parameter_counts_by_hand(name, skips):
                 + (4 * 3 + 3))  # 1x1 logits
     assert model.count_params() == expected
     assert model.output_shape == (None, 16, 16, 3)
+    # batch_norm: each 3x3 conv loses its bias (c_out) and gains BatchNorm's 4 c_out.
+    normed = keras_zoo.build(name, input_shape=(16, 16, 1), filters=(4, 8), num_classes=3,
+                             batch_norm=True)
+    bn_channels = 2 * (4 + 8 + 4)  # two convs per unit: enc1, bottleneck, dec1
+    assert normed.count_params() == expected + 3 * bn_channels
+    assert normed.get_config() == keras.Model.from_config(normed.get_config()).get_config()
 
 
 def test_input_size_must_fit_the_levels():

@@ -18,19 +18,24 @@ from keras_zoo.layers import checked_input
 from keras_zoo.registry import random_inputs, register_model
 
 
-def apply_conv_unit(x, filters, name):
+def apply_conv_unit(x, filters, name, batch_norm=False):
     """CU: two 3x3 convolutions (same padding), each followed by ReLU (as in U-Net).
 
     Args:
         x: tensor (batch, height, width, channels).
         filters: output channels.
         name: layer name prefix.
+        batch_norm: batch normalization between each convolution and its ReLU (as most
+            U-Nets since 2015 do; it removes the long plateau at the start of training).
 
     Returns:
         Tensor (batch, height, width, filters).
     """
     for i in (1, 2):
-        x = layers.Conv2D(filters, 3, padding="same", name=f"{name}_conv{i}")(x)
+        x = layers.Conv2D(filters, 3, padding="same", use_bias=not batch_norm,
+                          name=f"{name}_conv{i}")(x)
+        if batch_norm:
+            x = layers.BatchNormalization(momentum=0.9, name=f"{name}_bn{i}")(x)
         x = layers.ReLU(name=f"{name}_relu{i}")(x)
     return x
 
@@ -64,27 +69,27 @@ def _check_size(input_shape, filters, model):
             f"and filters={tuple(filters)}")
 
 
-def _segmentation_network(input_shape, num_classes, filters, skips, name):
+def _segmentation_network(input_shape, num_classes, filters, skips, batch_norm, name):
     _check_size(input_shape, filters, name)
     inputs, x = checked_input(input_shape, name="image")
     features = []
     for level, f in enumerate(filters[:-1], start=1):  # encoder: CU then DU per level
-        x = apply_conv_unit(x, f, name=f"enc{level}")  # (b, H / 2^(level-1), ..., f)
+        x = apply_conv_unit(x, f, f"enc{level}", batch_norm)  # (b, H / 2^(level-1), ..., f)
         features.append(x)
         x = apply_down_unit(x, name=f"down{level}")
-    x = apply_conv_unit(x, filters[-1], name="bottleneck")  # (b, H / 2^L, W / 2^L, f_L)
+    x = apply_conv_unit(x, filters[-1], "bottleneck", batch_norm)  # (b, H / 2^L, W / 2^L, f_L)
     for level in range(len(filters) - 1, 0, -1):  # decoder: UU, [skip], CU per level
         x = apply_up_unit(x, filters[level - 1], name=f"up{level}")
         if skips:
             x = layers.Concatenate(name=f"skip{level}")([x, features[level - 1]])
-        x = apply_conv_unit(x, filters[level - 1], name=f"dec{level}")
+        x = apply_conv_unit(x, filters[level - 1], f"dec{level}", batch_norm)
     outputs = layers.Conv2D(num_classes, 1, name="logits")(x)  # (b, H, W, num_classes)
     return keras.Model(inputs, outputs, name=name)
 
 
 @register_model(smoke={"input_shape": (16, 16, 1), "filters": (4, 8)}, example=_example)
 def encoder_decoder(input_shape=(48, 48, 1), num_classes=4, filters=(16, 32, 64),
-                    name="encoder_decoder"):
+                    batch_norm=False, name="encoder_decoder"):
     """Encoder-decoder for semantic segmentation (no skips); per-pixel logits out.
 
     Encoder: CU(f1) DU CU(f2) DU ... bottleneck CU(f_L); decoder: UU CU back to full size;
@@ -95,16 +100,19 @@ def encoder_decoder(input_shape=(48, 48, 1), num_classes=4, filters=(16, 32, 64)
             2 ** (len(filters) - 1).
         num_classes: classes per pixel (background included).
         filters: channels per level, the last one the bottleneck's.
+        batch_norm: batch normalization inside every convolutional unit.
         name: model name.
 
     Returns:
         A functional `keras.Model` mapping (batch, H, W, C) to (batch, H, W, num_classes).
     """
-    return _segmentation_network(input_shape, num_classes, filters, skips=False, name=name)
+    return _segmentation_network(input_shape, num_classes, filters, skips=False,
+                                 batch_norm=batch_norm, name=name)
 
 
 @register_model(smoke={"input_shape": (16, 16, 1), "filters": (4, 8)}, example=_example)
-def unet(input_shape=(48, 48, 1), num_classes=4, filters=(16, 32, 64), name="unet"):
+def unet(input_shape=(48, 48, 1), num_classes=4, filters=(16, 32, 64),
+         batch_norm=False, name="unet"):
     """U-Net (Ronneberger et al. 2015): the encoder-decoder plus skip connections.
 
     Each decoder level concatenates the up-sampled map with the encoder map of the same
@@ -116,9 +124,11 @@ def unet(input_shape=(48, 48, 1), num_classes=4, filters=(16, 32, 64), name="une
             2 ** (len(filters) - 1).
         num_classes: classes per pixel (background included).
         filters: channels per level, the last one the bottleneck's.
+        batch_norm: batch normalization inside every convolutional unit.
         name: model name.
 
     Returns:
         A functional `keras.Model` mapping (batch, H, W, C) to (batch, H, W, num_classes).
     """
-    return _segmentation_network(input_shape, num_classes, filters, skips=True, name=name)
+    return _segmentation_network(input_shape, num_classes, filters, skips=True,
+                                 batch_norm=batch_norm, name=name)
