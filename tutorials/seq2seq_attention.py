@@ -9,8 +9,11 @@ encoder's final state, the other attends over every encoder state. Greedy decodi
 feeds each predicted character back until the end token. Teaches: teacher forcing vs
 free-running decoding, the end-of-sequence token, exact-match accuracy by input length,
 and what attention weights look like (a soft alignment of output to input characters).
+Measured (JAX, seed 0): with attention 1.000 after 12 epochs, without 0.984; after 8
+epochs 0.966 and 0.914 (attention learns faster). With a bidirectional encoder the
+plain model gets the long inputs right too: its errors are in the short numeric ones.
 
-    KERAS_BACKEND=jax python tutorials/seq2seq_attention.py [--epochs 8]
+    KERAS_BACKEND=jax python tutorials/seq2seq_attention.py [--epochs 12]
 """
 
 # %% Settings
@@ -23,7 +26,7 @@ from keras_zoo import tutorial
 from keras_zoo.datasets import dates
 from keras_zoo.decoding import teacher_forcing, translate
 
-args = tutorial.setup(__doc__, epochs=8, batch_size=128, data=("embedded",))
+args = tutorial.setup(__doc__, epochs=12, batch_size=128, data=("embedded",))
 N_TRAIN, N_TEST = 10_000, 1_000
 UNITS, LEARNING_RATE = 64, 1e-2  # LSTM units per direction; Adam, cosine decay to 0
 LENGTH_BINS = (0, 12, 16, 20, 24, 40)  # input lengths (characters) for the breakdown
