@@ -188,6 +188,24 @@ def test_ddpm_fit_and_reproducible_sampling():
     np.testing.assert_array_equal(a, ddpm.sample(3, seed=5))
     assert a.shape == (3, 28, 28, 1) and np.abs(a).max() <= 1 and set(steps) == {5}
     assert not np.allclose(a, ddpm.sample(3, seed=6))
+    assert not np.allclose(a, ddpm.sample(3, seed=5, clip_denoised=False))
+
+
+@pytest.mark.parametrize("t", [0, 4, 9])
+def test_ddpm_reverse_mean_clipped_and_eps_forms_agree_inside_the_range(t):
+    """Ho et al. eq. 11 (from eps) and eq. 7 (posterior mean from x_0) are the same mean
+    when the x_0 estimate needs no clipping; outside [-1, 1] clipping pulls it back."""
+    ddpm = keras_zoo.build("ddpm", **SMALL_DDPM)
+    rng = np.random.default_rng(t)
+    x0, eps = rng.uniform(-0.9, 0.9, size=(2, 5)), rng.normal(size=(2, 5))
+    abar = ddpm.alpha_bars[t]
+    x_t = np.sqrt(abar) * x0 + np.sqrt(1 - abar) * eps
+    np.testing.assert_allclose(ddpm.reverse_mean(x_t, eps, t, clip_denoised=True),
+                               ddpm.reverse_mean(x_t, eps, t, clip_denoised=False), atol=1e-9)
+    if t == 0:  # the last step's mean is the x_0 estimate itself
+        np.testing.assert_allclose(ddpm.reverse_mean(x_t, eps, 0), x0, atol=1e-9)
+    far = np.sqrt(abar) * 3.0 + np.sqrt(1 - abar) * eps  # an x_0 of 3, far outside
+    assert np.all(ddpm.reverse_mean(far, eps, t) < ddpm.reverse_mean(far, eps, t, False))
 
 
 # ---------------------------------------------------------------------------- bad input

@@ -102,13 +102,31 @@ class DDPM(CheckedImagesMixin, keras.Model):
         self.add_loss(ops.mean(ops.square(noise - predicted)))
         return predicted
 
-    def sample(self, num, seed=None, return_steps=()):
+    def reverse_mean(self, x_t, eps, t, clip_denoised=True):
+        """The mean of p(x_{t-1} | x_t) from the predicted noise, in NumPy.
+
+        Without clipping: (x_t - beta_t / sqrt(1 - abar_t) eps) / sqrt(alpha_t) (Ho et al.,
+        eq. 11). With it, as Ho et al.'s code does: estimate x_0 = (x_t - sqrt(1 - abar_t)
+        eps) / sqrt(abar_t), clip it to [-1, 1], and take the posterior mean of q(x_{t-1} |
+        x_t, x_0) (eq. 7); the two agree whenever the estimate lies inside [-1, 1].
+        """
+        beta, alpha, alpha_bar = self.betas[t], self.alphas[t], self.alpha_bars[t]
+        if not clip_denoised:
+            return (x_t - beta / np.sqrt(1.0 - alpha_bar) * eps) / np.sqrt(alpha)
+        x0 = np.clip((x_t - np.sqrt(1.0 - alpha_bar) * eps) / np.sqrt(alpha_bar), -1.0, 1.0)
+        alpha_bar_prev = self.alpha_bars[t - 1] if t > 0 else 1.0
+        return (np.sqrt(alpha_bar_prev) * beta / (1.0 - alpha_bar) * x0
+                + np.sqrt(alpha) * (1.0 - alpha_bar_prev) / (1.0 - alpha_bar) * x_t)
+
+    def sample(self, num, seed=None, return_steps=(), clip_denoised=True):
         """Ancestral sampling from x_T ~ N(0, I) down to x_0, clipped to [-1, 1].
 
         Args:
             num: number of images.
             seed: int for reproducible samples (on one backend); default: the model's.
             return_steps: steps t whose x_t to return as well (for a figure).
+            clip_denoised: clip each step's estimate of x_0 to [-1, 1] (`reverse_mean`);
+                a short-trained model draws clean backgrounds with it, grey ones without.
 
         Returns:
             x_0 as NumPy (num, *image_shape), or (x_0, {t: x_t}) if `return_steps`.
@@ -121,10 +139,10 @@ class DDPM(CheckedImagesMixin, keras.Model):
         for t in range(self.timesteps - 1, -1, -1):
             steps = np.full((num, 1), t, dtype="float32")
             eps = self.denoiser.predict_on_batch([x, steps])  # compiled once, then fast
-            beta, alpha, alpha_bar = self.betas[t], self.alphas[t], self.alpha_bars[t]
-            x = (x - beta / np.sqrt(1.0 - alpha_bar) * eps) / np.sqrt(alpha)
+            x = self.reverse_mean(x, np.asarray(eps), t, clip_denoised)
             if t > 0:
-                x = (x + np.sqrt(beta) * normal()).astype("float32")
+                x = x + np.sqrt(self.betas[t]) * normal()
+            x = x.astype("float32")
             if t in return_steps:
                 kept[t] = np.clip(x, -1.0, 1.0)
         x = np.clip(x, -1.0, 1.0)
