@@ -44,6 +44,13 @@ print(f"data: generated shape scenes, {len(x_train)} train / {len(x_test)} test,
       f"{SIZE}x{SIZE}; pixels per class: "
       + ", ".join(f"{c} {s:.1%}" for c, s in zip(SHAPE_CLASSES, share)))
 
+# %% Pixel weights: rare classes count more (the U-Net paper's weight map balances class
+# frequencies too). w_c = share_c^-1/2, scaled to mean 1 over the training pixels; without
+# them a rare class can die in the first epochs (TF once never predicted a triangle: 0.63).
+class_weights = share ** -0.5 / np.sum(share ** 0.5)
+pixel_weights = class_weights[y_train].astype("float32")  # (N, 48, 48)
+print("class weights: " + ", ".join(f"{c} {w:.2f}" for c, w in zip(SHAPE_CLASSES, class_weights)))
+
 # %% Train both networks the same way
 results = {}
 for name in ("encoder_decoder", "unet"):
@@ -56,8 +63,8 @@ for name in ("encoder_decoder", "unet"):
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"])
     start = time.perf_counter()
-    model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs,
-              verbose=tutorial.verbose(args))
+    model.fit(x_train, y_train, sample_weight=pixel_weights, batch_size=args.batch_size,
+              epochs=args.epochs, verbose=tutorial.verbose(args))
     seconds = time.perf_counter() - start
     predicted = model.predict(x_test, batch_size=200, verbose=0).argmax(-1)  # (N, 48, 48)
     value, per_class = mean_iou(y_test, predicted, len(SHAPE_CLASSES))
