@@ -8,11 +8,12 @@ U-Net also passes each encoder map to the decoder level of the same size (skip
 connections). Teaches: per-pixel logits (batch, H, W, classes) trained with the ordinary
 sparse cross-entropy, mean IoU (intersection over union per class, averaged), and why
 what the skips are for: the encoder-decoder must repaint the outlines from a 12x12
-bottleneck. Ronneberger, Fischer & Brox 2015. Batch normalization in every unit: without
-it both networks sat on a plateau ("everything is background or a circle") for ~10 of 25
-epochs, and U-Net sometimes never left it. Measured (12 epochs, JAX): mean IoU 0.90 for
-U-Net, 0.92 for the encoder-decoder: these shapes are simple enough that the 12x12
-bottleneck loses little, so the skips do not pay here (README: every backend).
+bottleneck. Ronneberger, Fischer & Brox 2015. Batch normalization in every unit and
+class-weighted pixels: without them both networks sat on a plateau ("everything is
+background or a circle") for ~10 of 25 epochs, and U-Net sometimes never left it.
+Measured (12 epochs, seed 0): mean IoU 0.89-0.91 for U-Net and 0.90 for the
+encoder-decoder on all three backends: these shapes are simple enough that the 12x12
+bottleneck loses little, so the skips do not pay here.
 
     KERAS_BACKEND=jax python tutorials/unet_segmentation.py [--epochs 12]
 """
