@@ -48,6 +48,16 @@ def test_tutorial_smoke(script, tmp_path):
     assert all(f.stat().st_size > 5_000 for f in figures), "a figure is (nearly) empty"
 
 
+@pytest.mark.slow
+def test_gan_tutorial_trains_the_dcgan(tmp_path):
+    out = tmp_path / "out"
+    proc = run_tutorial(ROOT / "tutorials" / "gan_mnist.py", "--model", "dcgan", "--smoke",
+                        "--out", str(out), tmp_path=tmp_path)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "model=dcgan" in proc.stdout.strip().splitlines()[-1]
+    assert (out / "dcgan_samples.png").stat().st_size > 5_000
+
+
 def test_full_data_offline_gives_one_line_error(tmp_path, monkeypatch):
     # A dead proxy on loopback makes the run offline even on a machine with network.
     monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
