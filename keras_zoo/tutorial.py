@@ -35,7 +35,9 @@ def setup(description, *, epochs, batch_size, data=("embedded", "full"), **choic
 
     Args:
         description: the tutorial's docstring (shown by --help).
-        epochs: default number of epochs (1 with --smoke unless --epochs is given).
+        epochs: default number of epochs (1 with --smoke unless --epochs is given), or a
+            dict from the values of one choice flag to epochs, e.g. `{"gan_mlp": 60,
+            "dcgan": 10}` with `model=("gan_mlp", "dcgan")`.
         batch_size: default batch size.
         data: the `--data` values this tutorial supports; the first is the default.
         **choices: extra choice flags, e.g. `series=("airline", "synthetic")` adds
@@ -48,6 +50,13 @@ def setup(description, *, epochs, batch_size, data=("embedded", "full"), **choic
     script = Path(sys.argv[0]).stem or "tutorial"
     parser = argparse.ArgumentParser(
         description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    by_choice = None
+    if isinstance(epochs, dict):  # {choice value: epochs} for the flag offering those values
+        by_choice = next((flag for flag, values in choices.items() if set(epochs) == set(values)),
+                         None)
+        if by_choice is None:
+            raise ValueError(f"epochs {epochs} must name every value of one choice flag, "
+                             f"got choices {choices}")
     parser.add_argument("--epochs", type=int, default=None, help=f"default {epochs}")
     parser.add_argument("--batch-size", type=int, default=batch_size)
     parser.add_argument("--data", choices=data, default=data[0],
@@ -61,7 +70,8 @@ def setup(description, *, epochs, batch_size, data=("embedded", "full"), **choic
         parser.add_argument(f"--{flag.replace('_', '-')}", choices=values, default=values[0])
     args = parser.parse_args()
     if args.epochs is None:
-        args.epochs = SMOKE_EPOCHS if args.smoke else epochs
+        default = epochs[getattr(args, by_choice)] if by_choice else epochs
+        args.epochs = SMOKE_EPOCHS if args.smoke else default
     if args.epochs < 1 or args.batch_size < 1:
         parser.error("--epochs and --batch-size must be positive")
     args.name, args.backend, args.start = script, keras.backend.backend(), time.perf_counter()

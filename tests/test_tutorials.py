@@ -13,6 +13,8 @@ from pathlib import Path
 import keras
 import pytest
 
+from keras_zoo import tutorial
+
 ROOT = Path(__file__).resolve().parents[1]
 TUTORIALS = sorted((ROOT / "tutorials").glob("*.py"))
 
@@ -46,6 +48,19 @@ def test_tutorial_smoke(script, tmp_path):
     figures = list(out.glob("*.png"))
     assert figures, f"{script.name} saved no figure"
     assert all(f.stat().st_size > 5_000 for f in figures), "a figure is (nearly) empty"
+
+
+@pytest.mark.parametrize("argv,epochs", [
+    ([], 60), (["--model", "dcgan"], 10), (["--model", "dcgan", "--epochs", "3"], 3),
+    (["--model", "dcgan", "--smoke"], 1)])
+def test_epochs_per_choice(monkeypatch, tmp_path, argv, epochs):
+    monkeypatch.setattr(sys, "argv", ["gan_mnist.py", "--out", str(tmp_path), *argv])
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # setup() replaces it
+    args = tutorial.setup("doc", epochs={"gan_mlp": 60, "dcgan": 10}, batch_size=8,
+                          model=("gan_mlp", "dcgan"))
+    assert args.epochs == epochs
+    with pytest.raises(ValueError, match="must name every value of one choice flag"):
+        tutorial.setup("doc", epochs={"gan_mlp": 60}, batch_size=8, model=("gan_mlp", "dcgan"))
 
 
 @pytest.mark.slow
