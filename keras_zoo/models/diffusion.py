@@ -125,8 +125,8 @@ class DDPM(CheckedImagesMixin, keras.Model):
             num: number of images.
             seed: int for reproducible samples (on one backend); default: the model's.
             return_steps: steps t whose x_t to return as well (for a figure).
-            clip_denoised: clip each step's estimate of x_0 to [-1, 1] (`reverse_mean`);
-                a short-trained model draws clean backgrounds with it, grey ones without.
+            clip_denoised: clip each step's estimate of x_0 to [-1, 1] (`reverse_mean`),
+                as Ho et al.'s code does.
 
         Returns:
             x_0 as NumPy (num, *image_shape), or (x_0, {t: x_t}) if `return_steps`.
