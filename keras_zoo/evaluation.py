@@ -15,7 +15,7 @@ import keras
 import numpy as np
 
 CONFIDENCE = 0.9
-_CACHE_NAME = "keras_zoo_lenet5_mnist.weights.h5"
+_CACHE_NAME = "keras_zoo_lenet5_mnist_{epochs}epochs.weights.h5"  # one file per setting
 
 
 def _prepare(images, mean, std):
@@ -28,8 +28,8 @@ def digit_classifier(cache_dir=None, epochs=4, verbose=0):
     """A LeNet-5 trained on the embedded MNIST sample, cached as a weights file.
 
     The first call trains it (a few seconds: 4,000 digits, `epochs` epochs of Adam) and
-    saves the weights to `cache_dir` (default: the system temp folder); later calls, on
-    any backend, load them.
+    saves the weights to `cache_dir` (default: the system temp folder), in a file named
+    after `epochs`; later calls with the same `epochs`, on any backend, load them.
 
     Args:
         cache_dir: folder for the weights file.
@@ -47,7 +47,7 @@ def digit_classifier(cache_dir=None, epochs=4, verbose=0):
     padded = np.pad(x_train, ((0, 0), (2, 2), (2, 2), (0, 0)))
     mean, std = float(padded.mean()), float(padded.std())
     model = keras_zoo.build("lenet5")
-    path = Path(cache_dir or tempfile.gettempdir()) / _CACHE_NAME
+    path = Path(cache_dir or tempfile.gettempdir()) / _CACHE_NAME.format(epochs=epochs)
     if path.exists():
         model.load_weights(path)
     else:

@@ -268,3 +268,13 @@ def test_classifier_confidence_with_a_fixed_classifier():
     assert evaluation.class_entropy([5] * 10) == pytest.approx(np.log2(10))
     with pytest.raises(ValueError, match=r"must lie in \[0, 1\]"):
         evaluation.classifier_confidence(-np.ones((2, 28, 28, 1)), classifier)
+
+
+def test_digit_classifier_is_cached_per_setting(tmp_path):
+    first = evaluation.digit_classifier(cache_dir=tmp_path, epochs=1)
+    assert first.accuracy > 0.8
+    assert [p.name for p in tmp_path.iterdir()] == ["keras_zoo_lenet5_mnist_1epochs.weights.h5"]
+    again = evaluation.digit_classifier(cache_dir=tmp_path, epochs=1)  # loaded, not trained again
+    assert again.accuracy == first.accuracy
+    evaluation.digit_classifier(cache_dir=tmp_path, epochs=2)  # another setting: its own file
+    assert len(list(tmp_path.iterdir())) == 2
