@@ -50,10 +50,16 @@ def compile_for(info, model, learning_rate=1e-2):
     return model
 
 
+# Builder arguments that set the width of a model's (first) output, in order of preference.
+OUTPUT_KEYS = ("num_classes", "horizon", "num_targets", "output_size", "target_vocab",
+               "vocab_size")
+
+
 def output_key(info):
     """The builder argument that sets the output width, if the model has one."""
-    key = "num_classes" if info.task == "classification" else "horizon"
-    return key if key in info.defaults else None
+    if info.task == "self_supervised":  # its outputs are images, boxes, energies ...
+        return None
+    return next((key for key in OUTPUT_KEYS if key in info.defaults), None)
 
 
 def scalar_loss(logs):
@@ -105,10 +111,10 @@ def test_overrides_change_the_output_width(name):
     info = keras_zoo.model_info(name)
     key = output_key(info)
     if key is None:
-        pytest.skip(f"{name} has no num_classes/horizon argument")
-    model = keras_zoo.build(name, **{**info.smoke, key: 3})
+        pytest.skip(f"{name} has no output-width argument (one of {OUTPUT_KEYS})")
+    model = keras_zoo.build(name, **{**info.smoke, key: 5})  # 5: example ids are 1..3
     x, _ = example(name, model, batch=2)
-    assert flat(forward(model, x))[0].shape[-1] == 3
+    assert flat(forward(model, x))[0].shape[-1] == 5
 
 
 @pytest.mark.parametrize("name", MODELS)
