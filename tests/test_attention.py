@@ -218,6 +218,31 @@ def test_dates_are_deterministic_and_correct():
         "THURSDAY, JUNE 25, 2009")
     assert [dates.ordinal(d) for d in (1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 31)] == [
         "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd", "31st"]
+    assert dates.human_date(day, "{wday}, the {nth} of {month}, {year}") == (
+        "Thursday, the twenty-fifth of June, two thousand and nine")
+
+
+def test_spelled_numbers_days_and_years():
+    assert [dates.spelled(n) for n in (0, 7, 13, 20, 21, 47, 99)] == [
+        "zero", "seven", "thirteen", "twenty", "twenty-one", "forty-seven", "ninety-nine"]
+    assert [dates.spelled_ordinal(n) for n in (1, 2, 3, 4, 5, 8, 9, 12, 20, 22, 27, 30, 31)] == [
+        "first", "second", "third", "fourth", "fifth", "eighth", "ninth", "twelfth",
+        "twentieth", "twenty-second", "twenty-seventh", "thirtieth", "thirty-first"]
+    assert [dates.spelled_year(y) for y in (1950, 1984, 2000, 2009, 2010, 2049, 1905)] == [
+        "nineteen fifty", "nineteen eighty-four", "two thousand", "two thousand and nine",
+        "twenty ten", "twenty forty-nine", "nineteen oh five"]
+
+
+def test_max_source_length_is_the_longest_date():
+    # the longest weekday, day in words, month and year in words, on one real date
+    longest = dates.human_date(datetime.date(1978, 9, 27), dates.FORMATS[-1])
+    assert longest == "Wednesday, the twenty-seventh of September, nineteen seventy-eight"
+    assert dates.max_source_length() == len(longest) == 66
+    vocab = dates.source_vocab()
+    days = [datetime.date(1950, 1, 1) + datetime.timedelta(days=k) for k in range(0, 36525, 7)]
+    texts = [dates.human_date(d, f, c) for d in days for f in dates.FORMATS for c in dates.CASES]
+    assert max(map(len, texts)) <= dates.max_source_length()
+    assert all(vocab.encode(t).size == len(t) for t in texts)  # every character is known
 
 
 def test_date_splits_do_not_share_dates():
