@@ -10,6 +10,7 @@ import keras
 from keras import layers
 
 from keras_zoo.layers import checked_input
+from keras_zoo.layers.conv import DepthwiseConv2D
 from keras_zoo.layers.shuffle import ChannelShuffle, ChannelSplit
 from keras_zoo.registry import register_model
 
@@ -61,8 +62,8 @@ def apply_inverted_residual_block(x, filters, strides=1, expansion=6, name="bloc
         x = layers.Conv2D(expansion * channels, 1, use_bias=False, name=f"{name}_expand")(x)
         x = _bn(x, f"{name}_expand_bn")
         x = layers.ReLU(6.0, name=f"{name}_expand_relu")(x)
-    x = layers.DepthwiseConv2D(3, strides=strides, padding="same", use_bias=False,
-                               name=f"{name}_depthwise")(x)
+    x = DepthwiseConv2D(3, strides=strides, padding="same", use_bias=False,
+                        name=f"{name}_depthwise")(x)
     x = _bn(x, f"{name}_depthwise_bn")
     x = layers.ReLU(6.0, name=f"{name}_depthwise_relu")(x)
     x = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_project")(x)
@@ -122,8 +123,8 @@ def _conv_bn_relu(x, filters, name):
 
 
 def _depthwise_bn(x, strides, name):
-    x = layers.DepthwiseConv2D(3, strides=strides, padding="same", use_bias=False,
-                               name=f"{name}_dw")(x)
+    x = DepthwiseConv2D(3, strides=strides, padding="same", use_bias=False,
+                        name=f"{name}_dw")(x)
     return _bn(x, f"{name}_dw_bn", epsilon=1e-5)
 
 
