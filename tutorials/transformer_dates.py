@@ -1,8 +1,9 @@
 """The Transformer on the dates task: human-written dates -> ISO dates, no recurrence.
 
-The same data as tutorials/seq2seq_attention.py ("the 25th of June, 2009", "25/06/09",
-... -> "2009-06-25"), now with the encoder-decoder of "Attention Is All You Need"
-(Vaswani et al. 2017; lecture "Neural networks: CNN, RNN, Transformer"): token
+The same data as tutorials/seq2seq_attention.py ("25/06/09", "the 25th of June, 2009",
+"Thursday, the twenty-fifth of June, two thousand and nine" ... -> "2009-06-25"), now
+with the encoder-decoder of "Attention Is All You Need" (Vaswani et al. 2017; lecture
+"Neural networks: CNN, RNN, Transformer"): token
 embeddings plus sinusoidal positions, multi-head self-attention with a padding mask in
 the encoder, causal self-attention and attention over the source in the decoder.
 Teaches: what replaces the recurrence (positions + attention), the two masks, learning-
@@ -29,14 +30,14 @@ args = tutorial.setup(__doc__, epochs=6, batch_size=64, data=("embedded",))
 N_TRAIN, N_TEST = 10_000, 1_000  # as in seq2seq_attention.py
 SIZE = {"dim": 64, "num_heads": 4, "ff_dim": 128, "num_layers": 2, "dropout": 0.0}  # clean data
 LEARNING_RATE, WARMUP = 2e-3, 0.1  # Adam; linear warm-up over the first 10%, then cosine
-LENGTH_BINS = (0, 12, 16, 20, 24, 40)
+LENGTH_BINS = (0, 15, 25, 35, 45, 66)  # as in seq2seq_attention.py
 
 # %% Data: the same strings and ids as seq2seq_attention.py
 (x_train, y_train), (x_test, y_test) = dates.load_dates(N_TRAIN, N_TEST, seed=args.seed)
 x_train, y_train, x_test, y_test = tutorial.small(args, x_train, y_train, x_test, y_test)
 source_vocab, target_vocab = dates.source_vocab(), dates.target_vocab()
 source_length, target_length = dates.max_source_length(), dates.TARGET_LENGTH + 1
-source = source_vocab.encode_batch(x_train, source_length)  # (N, 38)
+source = source_vocab.encode_batch(x_train, source_length)  # (N, 66)
 decoder_input, target = teacher_forcing(target_vocab, y_train, target_length)  # (N, 11) x 2
 print(f"data: {len(x_train)} train / {len(x_test)} test dates (test dates unseen)")
 
@@ -81,7 +82,7 @@ else:
 # %% Attention over the source: last decoder block, averaged over the heads
 viewer = keras_zoo.build("transformer", **config, return_attention=True)
 viewer.set_weights(model.get_weights())
-examples = [t for t in x_test if len(t) > 24][:1] + list(x_test[:2])
+examples = [t for t in x_test if len(t) > 45][:1] + list(x_test[:2])
 outputs = translate(model, examples, source_vocab, target_vocab, source_length, target_length,
                     batch_size=len(examples))
 outputs = [iso[: target_length - 1] for iso in outputs]
