@@ -189,6 +189,30 @@ def test_ddpm_fit_and_reproducible_sampling():
     assert a.shape == (3, 28, 28, 1) and np.abs(a).max() <= 1 and set(steps) == {5}
     assert not np.allclose(a, ddpm.sample(3, seed=6))
     assert not np.allclose(a, ddpm.sample(3, seed=5, clip_denoised=False))
+    calls = []  # DDIM: deterministic after x_T, one network call per visited step
+    predict = ddpm.denoiser.predict_on_batch
+    ddpm.denoiser.predict_on_batch = lambda inputs: calls.append(inputs[1][0, 0]) or predict(inputs)
+    d, kept = ddpm.sample(3, seed=5, ddim_steps=4, return_steps=(5, 0))
+    assert calls == [9.0, 6.0, 3.0, 0.0] and set(kept) == {5, 0}
+    np.testing.assert_array_equal(kept[0], d)
+    assert d.shape == (3, 28, 28, 1) and np.abs(d).max() <= 1 and not np.allclose(d, a)
+    np.testing.assert_array_equal(d, ddpm.sample(3, seed=5, ddim_steps=4))
+
+
+def test_ddpm_fit_ends_with_the_ema_weights():
+    """The tutorial samples with the moving average: `fit` must swap it in at the end
+    (`optimizer.finalize_variable_values`) on every backend."""
+    ddpm = set_deterministic_weights(keras_zoo.build("ddpm", seed=0, **SMALL_DDPM))
+    ddpm.compile(optimizer=keras.optimizers.Adam(1e-2, use_ema=True, ema_momentum=0.5))
+    x = np.random.default_rng(0).uniform(-1, 1, size=(32, 28, 28, 1)).astype("float32")
+    before = weights(ddpm.denoiser)
+    ddpm.fit(x, batch_size=8, epochs=1, verbose=0)
+    averages = [numpy(v) for v in ddpm.optimizer._model_variables_moving_average]
+    after = weights(ddpm.denoiser)
+    assert len(averages) == len(after) and int(ddpm.optimizer.iterations) == 4
+    for a, b in zip(after, averages):
+        np.testing.assert_array_equal(a, b)
+    assert any(not np.allclose(a, w0) for a, w0 in zip(after, before))
 
 
 @pytest.mark.parametrize("t", [0, 4, 9])
@@ -206,6 +230,24 @@ def test_ddpm_reverse_mean_clipped_and_eps_forms_agree_inside_the_range(t):
         np.testing.assert_allclose(ddpm.reverse_mean(x_t, eps, 0), x0, atol=1e-9)
     far = np.sqrt(abar) * 3.0 + np.sqrt(1 - abar) * eps  # an x_0 of 3, far outside
     assert np.all(ddpm.reverse_mean(far, eps, t) < ddpm.reverse_mean(far, eps, t, False))
+
+
+@pytest.mark.parametrize("t,t_prev", [(9, 5), (3, 2), (4, -1)])
+def test_ddpm_ddim_step_with_the_true_noise_lands_on_the_forward_process(t, t_prev):
+    """Given the true eps, a DDIM step from x_t gives q(x_{t_prev} | x_0) with the same
+    noise (x_0 itself at the end); clipping changes nothing inside [-1, 1]."""
+    ddpm = keras_zoo.build("ddpm", **SMALL_DDPM)
+    rng = np.random.default_rng(t)
+    x0, eps = rng.uniform(-0.9, 0.9, size=(2, 5)), rng.normal(size=(2, 5))
+    abar = ddpm.alpha_bars
+    x_t = np.sqrt(abar[t]) * x0 + np.sqrt(1 - abar[t]) * eps
+    expected = (x0 if t_prev < 0 else
+                np.sqrt(abar[t_prev]) * x0 + np.sqrt(1 - abar[t_prev]) * eps)
+    for clip in (True, False):
+        np.testing.assert_allclose(ddpm.ddim_step(x_t, eps, t, t_prev, clip), expected,
+                                   atol=1e-9)
+    far = np.sqrt(abar[t]) * 3.0 + np.sqrt(1 - abar[t]) * eps  # x_0 = 3: clipped to 1
+    assert np.all(ddpm.ddim_step(far, eps, t, -1) == 1.0)
 
 
 # ---------------------------------------------------------------------------- bad input

@@ -5,11 +5,13 @@ abar_t the product of (1 - beta_s) for s <= t (a linear or cosine beta schedule)
 network learns eps from (x_t, t) by mean squared error (added with `add_loss` in `call`,
 so `compile(optimizer)` and `fit(x_0)` work on every backend); `sample` runs ancestral
 sampling: x_{t-1} = (x_t - beta_t / sqrt(1 - abar_t) * eps_hat) / sqrt(alpha_t)
-+ sqrt(beta_t) z. Noise comes from a `keras.random.SeedGenerator`.
++ sqrt(beta_t) z, or deterministic DDIM on k of the T steps (`sample(ddim_steps=k)`).
+Noise comes from a `keras.random.SeedGenerator`.
 
 Ho, Jain & Abbeel, "Denoising diffusion probabilistic models", NeurIPS 2020; Nichol &
 Dhariwal, "Improved denoising diffusion probabilistic models", ICML 2021 (cosine
-schedule). Lecture: "Deep learning architectures" (diffusion, DALL-E 2).
+schedule); Song, Meng & Ermon, "Denoising diffusion implicit models", ICLR 2021 (DDIM).
+Lecture: "Deep learning architectures" (diffusion, DALL-E 2).
 """
 
 import keras
@@ -118,15 +120,34 @@ class DDPM(CheckedImagesMixin, keras.Model):
         return (np.sqrt(alpha_bar_prev) * beta / (1.0 - alpha_bar) * x0
                 + np.sqrt(alpha) * (1.0 - alpha_bar_prev) / (1.0 - alpha_bar) * x_t)
 
-    def sample(self, num, seed=None, return_steps=(), clip_denoised=True):
+    def ddim_step(self, x_t, eps, t, t_prev, clip_denoised=True):
+        """One deterministic DDIM step (Song et al., eta = 0) from step t to t_prev < t.
+
+        Estimate x_0 = (x_t - sqrt(1 - abar_t) eps) / sqrt(abar_t) (clipped to [-1, 1] if
+        `clip_denoised`, with eps recomputed to match), then move it to step t_prev along
+        the same noise: sqrt(abar_prev) x_0 + sqrt(1 - abar_prev) eps, abar_prev = 1 for
+        t_prev = -1 (the end of the chain, x_0 itself). In NumPy.
+        """
+        alpha_bar = self.alpha_bars[t]
+        alpha_bar_prev = self.alpha_bars[t_prev] if t_prev >= 0 else 1.0
+        x0 = (x_t - np.sqrt(1.0 - alpha_bar) * eps) / np.sqrt(alpha_bar)
+        if clip_denoised:
+            x0 = np.clip(x0, -1.0, 1.0)
+            eps = (x_t - np.sqrt(alpha_bar) * x0) / np.sqrt(1.0 - alpha_bar)
+        return np.sqrt(alpha_bar_prev) * x0 + np.sqrt(1.0 - alpha_bar_prev) * eps
+
+    def sample(self, num, seed=None, return_steps=(), clip_denoised=True, ddim_steps=None):
         """Ancestral sampling from x_T ~ N(0, I) down to x_0, clipped to [-1, 1].
 
         Args:
             num: number of images.
             seed: int for reproducible samples (on one backend); default: the model's.
-            return_steps: steps t whose x_t to return as well (for a figure).
+            return_steps: steps t whose chain state to return as well (for a figure):
+                x right after the update at step t (DDIM: at the first visited t' <= t).
             clip_denoised: clip each step's estimate of x_0 to [-1, 1] (`reverse_mean`),
                 as Ho et al.'s code does.
+            ddim_steps: None: ancestral sampling, T network calls; an int k: deterministic
+                DDIM (`ddim_step`) on k evenly spaced steps from T - 1 to 0 (k calls).
 
         Returns:
             x_0 as NumPy (num, *image_shape), or (x_0, {t: x_t}) if `return_steps`.
@@ -135,16 +156,25 @@ class DDPM(CheckedImagesMixin, keras.Model):
         def normal():
             return ops.convert_to_numpy(keras.random.normal((num, *self.image_shape), seed=seed))
 
-        x, kept = normal(), {}  # x_T, (num, *image_shape)
-        for t in range(self.timesteps - 1, -1, -1):
-            steps = np.full((num, 1), t, dtype="float32")
-            eps = self.denoiser.predict_on_batch([x, steps])  # compiled once, then fast
-            x = self.reverse_mean(x, np.asarray(eps), t, clip_denoised)
-            if t > 0:
-                x = x + np.sqrt(self.betas[t]) * normal()
+        if ddim_steps is None:
+            steps = np.arange(self.timesteps - 1, -1, -1)
+        else:
+            steps = np.unique(np.linspace(0, self.timesteps - 1, int(ddim_steps)).round()
+                              .astype(int))[::-1]
+        x, kept, wanted = normal(), {}, sorted(return_steps, reverse=True)  # x_T
+        for i, t in enumerate(steps):
+            t_prev = steps[i + 1] if i + 1 < len(steps) else -1
+            eps = self.denoiser.predict_on_batch(  # compiled once, then fast
+                [x, np.full((num, 1), t, dtype="float32")])
+            if ddim_steps is None:
+                x = self.reverse_mean(x, np.asarray(eps), t, clip_denoised)
+                if t > 0:
+                    x = x + np.sqrt(self.betas[t]) * normal()
+            else:
+                x = self.ddim_step(x, np.asarray(eps), t, t_prev, clip_denoised)
             x = x.astype("float32")
-            if t in return_steps:
-                kept[t] = np.clip(x, -1.0, 1.0)
+            while wanted and wanted[0] > t_prev:  # x is now x_{t_prev}
+                kept[wanted.pop(0)] = np.clip(x, -1.0, 1.0)
         x = np.clip(x, -1.0, 1.0)
         return (x, kept) if return_steps else x
 
