@@ -34,7 +34,7 @@ YEARS = {"lenet5": 1998, "alexnet": 2012, "vgg16": 2014, "vgg19": 2014, "googlen
          "resnet152": 2015, "mobilenet_v2": 2018, "shufflenet_v2": 2018}
 SMALL = {  # the raced variants: 28x28x1 digits in (LeNet-5: padded to 32x32), 10 logits out
     "lenet5": {"input_shape": (32, 32, 1)},
-    "alexnet": {"stem": "small", "width": 0.25, "dense_units": 128},
+    "alexnet": {"stem": "small", "width": 0.125, "dense_units": 128},
     "vgg16": {"width": 0.125, "dense_units": 64, "batch_norm": True, "dropout": 0.0},
     "resnet18": {"stem": "small", "width": 0.125},
     "mobilenet_v2": {"alpha": 0.35, "last_filters": 128},  # stride-2 stem: 28 -> 14
