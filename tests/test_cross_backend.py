@@ -73,7 +73,7 @@ def saved_models(tmp_path_factory):
 def test_load_on_other_backend(other, saved_models):
     folder, params = saved_models
     proc = subprocess.run([sys.executable, "-c", LOAD_EVERYTHING, str(folder), str(TESTS)],
-                          capture_output=True, text=True, timeout=400,
+                          capture_output=True, text=True, timeout=900,
                           env=subprocess_env(other))
     lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULTS ")]
     assert proc.returncode == 0 and lines, proc.stdout[-2000:] + proc.stderr[-4000:]
