@@ -10,13 +10,8 @@ fixed size (the source padded to `source_length`, the decoder input to `max_leng
 the model's predict function is traced and compiled once, not once per output length:
 step t runs the whole padded decoder input and reads position t. The decoders are
 causal, so the zeros after position t cannot change it.
-
-Training on padded batches spends most of its time on padding when lengths vary (the
-dates run from 8 to 66 characters, 20 on average): `LengthBuckets` batches sources of
-similar length and trims each batch to its bucket's width.
 """
 
-import keras
 import numpy as np
 
 from keras_zoo.text import END, PAD, START
@@ -95,64 +90,3 @@ def translate(model, texts, source_vocab, target_vocab, source_length, max_lengt
         ids = greedy_decode(model, padded, max_length)[:len(chunk)]
         results.extend(target_vocab.decode_batch(ids))
     return results
-
-
-class LengthBuckets(keras.utils.PyDataset):
-    """Training batches of similar-length sources, each trimmed to its bucket's width.
-
-    A source of n tokens goes to the narrowest bucket of width >= n. Every batch holds
-    `batch_size` rows of one bucket (a bucket's last batch is topped up with random rows
-    of the same bucket), so a backend that compiles per shape compiles once per bucket.
-    The order is reshuffled every epoch. Batch 0 is from the widest bucket and batch 1
-    from another one: TensorFlow's data adapter infers its input spec from the first two
-    batches and must see the source width vary.
-
-    Args:
-        source: (N, T_in) int ids, 0-padded on the right.
-        decoder_input, target: (N, T_out) arrays (`teacher_forcing`), passed through.
-        batch_size: rows per batch.
-        widths: bucket widths, increasing; T_in is added as the last one if missing.
-        seed: seed of the shuffling.
-
-    Returns (item i): ([source[:, :width], decoder_input], target) for batch i.
-    """
-
-    def __init__(self, source, decoder_input, target, batch_size, widths=(16, 32, 48),
-                 seed=0, **kwargs):
-        super().__init__(**kwargs)
-        source = np.asarray(source)
-        self.arrays = (source, np.asarray(decoder_input), np.asarray(target))
-        if not len(source) == len(self.arrays[1]) == len(self.arrays[2]):
-            raise ValueError("source, decoder_input and target need the same number of rows")
-        self.widths = [w for w in sorted(widths) if w < source.shape[1]] + [source.shape[1]]
-        lengths = np.count_nonzero(source, axis=1)
-        bucket = np.searchsorted(self.widths, lengths)  # narrowest width >= length
-        self.members = [np.flatnonzero(bucket == b) for b in range(len(self.widths))]
-        self.batch_size = batch_size
-        self.rng = np.random.default_rng(seed)
-        self.on_epoch_end()
-
-    def on_epoch_end(self):
-        batches = []
-        for b, rows in enumerate(self.members):
-            if len(rows) == 0:
-                continue
-            rows = self.rng.permutation(rows)
-            short = -len(rows) % self.batch_size
-            rows = np.concatenate([rows, self.rng.choice(rows, short)])  # full batches
-            batches += [(b, chunk) for chunk in rows.reshape(-1, self.batch_size)]
-        order = list(self.rng.permutation(len(batches)))
-        widest = max(b for b, _ in batches)
-        first = next(i for i in order if batches[i][0] == widest)
-        order.remove(first)
-        second = next((i for i in order if batches[i][0] != widest), order[0] if order else None)
-        rest = [i for i in order if i != second]
-        self.batches = [batches[i] for i in [first, second, *rest] if i is not None]
-
-    def __len__(self):
-        return len(self.batches)
-
-    def __getitem__(self, index):
-        bucket, rows = self.batches[index]
-        source, decoder_input, target = (a[rows] for a in self.arrays)
-        return (source[:, :self.widths[bucket]], decoder_input), target

@@ -14,7 +14,7 @@ from helpers import forward, set_deterministic_weights
 
 import keras_zoo
 from keras_zoo.datasets import dates
-from keras_zoo.decoding import LengthBuckets, greedy_decode, teacher_forcing, translate
+from keras_zoo.decoding import greedy_decode, teacher_forcing, translate
 from keras_zoo.layers.attention import (
     BahdanauAttention,
     ClassToken,
@@ -251,51 +251,3 @@ def test_date_splits_do_not_share_dates():
     assert len(x_train) == 2000 and len(x_test) == len(y_test) == 300
     assert not set(y_train) & set(y_test)
     assert dates.target_vocab().encode_batch(y_test, dates.TARGET_LENGTH).min() > 2
-
-
-def _bucket_data(rng, n=300, width=40):
-    lengths = rng.integers(1, width + 1, size=n)
-    source = np.where(np.arange(width)[None] < lengths[:, None], rng.integers(3, 9, (n, width)), 0)
-    decoder_input, target = rng.integers(1, 5, (2, n, 6))
-    return source.astype("int32"), decoder_input, target, lengths
-
-
-def test_length_buckets_trim_without_cutting_and_cover_every_row(rng):
-    source, decoder_input, target, lengths = _bucket_data(rng)
-    batches = LengthBuckets(source, decoder_input, target, 32, widths=(8, 16, 60), seed=1)
-    assert batches.widths == [8, 16, 40]  # widths past T_in dropped, T_in added
-    size, seen = len(batches), set()
-    for _ in range(2):  # two epochs
-        widths = []
-        for i in range(len(batches)):
-            (src, dec), tgt = batches[i]
-            assert len(src) == len(dec) == len(tgt) == 32  # full batches only
-            rows = [int(np.flatnonzero((source == r).all(1) & (target == t).all(1))[0])
-                    for r, t in zip(np.pad(src, ((0, 0), (0, 40 - src.shape[1]))), tgt)]
-            assert lengths[rows].max() <= src.shape[1]  # no token cut off
-            assert src.shape[1] == 8 or lengths[rows].min() > batches.widths[
-                batches.widths.index(src.shape[1]) - 1]  # the narrowest bucket that fits
-            np.testing.assert_array_equal(dec, decoder_input[rows])
-            widths.append(src.shape[1])
-            seen.update(rows)
-        assert widths[0] == 40 and widths[1] != 40  # TF infers a None width from these
-        batches.on_epoch_end()
-        assert len(batches) == size  # Keras needs a fixed number of batches
-    assert seen == set(range(len(source)))
-
-
-def test_length_buckets_train_a_seq2seq_model(rng):
-    source, decoder_input, target, _ = _bucket_data(rng, n=96, width=20)
-    model = keras_zoo.build("seq2seq_attention", source_vocab=10, target_vocab=5, units=8,
-                            embed_dim=4, attention_units=4)
-    model.compile(optimizer="adam",
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    history = model.fit(LengthBuckets(source, decoder_input, target, 16, widths=(8,)),
-                        epochs=2, verbose=0)
-    assert np.all(np.isfinite(history.history["loss"]))
-
-
-def test_length_buckets_reject_mismatched_rows(rng):
-    source, decoder_input, target, _ = _bucket_data(rng, n=10)
-    with pytest.raises(ValueError, match="same number of rows"):
-        LengthBuckets(source, decoder_input[:9], target, 4)
