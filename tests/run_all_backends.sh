@@ -4,7 +4,7 @@ set -euo pipefail
 # Idle OpenMP threads of torch spin by default; on a shared 2-core machine that costs 10x.
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 # JAX compiles every initializer shape and train step it meets (GoogLeNet's smoke build:
-# 68 compilations, 60 s). One persistent compilation cache for the three runs and every
+# 68 compilations, 60 s on a loaded machine). One persistent compilation cache for the three runs and every
 # subprocess they start (tutorials, the cross-backend loaders) compiles each once: the
 # same build in a second process takes 4 s. Fresh per invocation, removed at the end.
 if [ -z "${JAX_COMPILATION_CACHE_DIR:-}" ]; then
