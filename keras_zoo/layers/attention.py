@@ -219,3 +219,67 @@ class PositionEmbedding(layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "length": self.length}
+
+
+@keras.saving.register_keras_serializable(package="keras_zoo")
+class AttentionLSTMDecoder(layers.Layer):
+    """An LSTM decoder with additive attention inside the loop and input feeding.
+
+    Step t (Luong, Pham & Manning 2015, section 3.3, with Bahdanau's additive score):
+
+        h_t, c_t   = LSTMCell([y_{t-1}; a_{t-1}], (h_{t-1}, c_{t-1}))
+        ctx_t, w_t = BahdanauAttention(h_t, encoder states)
+        a_t        = tanh(W [h_t; ctx_t])      the "attentional vector", fed to step t+1
+
+    Feeding a_{t-1} back tells the decoder what it attended to last, e.g. which digit of
+    "2013/05/14" it has copied; attention read after a plain LSTM decoder cannot know.
+    Called as `outputs, weights = decoder(inputs, memory, h0, c0, memory_mask=mask)`
+    with the embedded decoder inputs (batch, T_out, d), the encoder states memory
+    (batch, T_in, d_m), the initial state h0, c0 (batch, units) and an optional boolean
+    mask (batch, 1, T_in) (`PaddingMask`). Returns the attentional vectors
+    (batch, T_out, attentional_units) and the weights (batch, T_out, T_in).
+
+    Args:
+        units: LSTM size.
+        attention_units: hidden size of the additive score.
+        attentional_units: size of a_t (the input of the output layer).
+    """
+
+    def __init__(self, units, attention_units, attentional_units, **kwargs):
+        super().__init__(**kwargs)
+        self.units, self.attention_units = int(units), int(attention_units)
+        self.attentional_units = int(attentional_units)
+        self.cell = layers.LSTMCell(self.units, name="cell")
+        self.attention = BahdanauAttention(self.attention_units, name="attention")
+        self.attentional = layers.Dense(self.attentional_units, activation="tanh",
+                                        name="attentional")
+
+    def build(self, inputs_shape, memory_shape):
+        self.cell.build((None, inputs_shape[-1] + self.attentional_units))
+        self.attention.build((None, 1, self.units), memory_shape)
+        self.attentional.build((None, self.units + memory_shape[-1]))
+
+    def call(self, inputs, memory, h0, c0, memory_mask=None):
+        batch = ops.shape(inputs)[0]
+        a0 = ops.zeros((batch, self.attentional_units), dtype=inputs.dtype)
+        w0 = ops.zeros_like(memory[:, :, 0])  # (batch, T_in)
+
+        def step(carry, x):  # x: (batch, d), the embedded previous character
+            h, c, a, _ = carry
+            h, (h, c) = self.cell(ops.concatenate([x, a], axis=-1), [h, c])  # (batch, units)
+            context, w = self.attention(h[:, None, :], memory, value_mask=memory_mask)
+            a = self.attentional(ops.concatenate([h, context[:, 0]], axis=-1))
+            new = (h, c, a, w[:, 0])
+            return new, new  # TF's scan needs the outputs shaped like the carry
+
+        _, (_, _, a, w) = ops.scan(step, (h0, c0, a0, w0), ops.transpose(inputs, (1, 0, 2)))
+        return ops.transpose(a, (1, 0, 2)), ops.transpose(w, (1, 0, 2))  # (b, T_out, ·) each
+
+    def compute_output_shape(self, inputs_shape, memory_shape, h0_shape=None, c0_shape=None):
+        batch, t_out = inputs_shape[0], inputs_shape[1]
+        return (batch, t_out, self.attentional_units), (batch, t_out, memory_shape[1])
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units,
+                "attention_units": self.attention_units,
+                "attentional_units": self.attentional_units}

@@ -3,8 +3,10 @@
 Sutskever, Vinyals & Le 2014 ("Sequence to sequence learning with neural networks":
 the encoder's final state starts the decoder, an end-of-sequence token ends the
 output); Bahdanau, Cho & Bengio 2015 (additive attention over the encoder states). The
-attention here reads the decoder state after each step (the placement of Luong, Pham &
-Manning 2015), so teacher-forced training runs the whole target in one pass. Lecture:
+attention here reads the decoder state after each step and its output, the attentional
+vector, is fed into the next step (Luong, Pham & Manning 2015's input feeding), so the
+decoder knows where it looked last (`keras_zoo.layers.attention.AttentionLSTMDecoder`).
+Lecture:
 "Neural networks: CNN, RNN, Transformer" (Seq-2-Seq, Seq-2-Seq with attention).
 
 Inputs: source ids (batch, T_in) and decoder input ids (batch, T_out), both int32 and
@@ -16,7 +18,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from keras_zoo.layers.attention import BahdanauAttention, PaddingMask
+from keras_zoo.layers.attention import AttentionLSTMDecoder, PaddingMask
 from keras_zoo.layers.checks import InputShapeCheck
 from keras_zoo.registry import register_model
 from keras_zoo.text import START
@@ -104,13 +106,11 @@ def seq2seq_attention(source_vocab=64, target_vocab=16, embed_dim=32, units=64,
                       target_length=None, return_attention=False, name="seq2seq_attention"):
     source_in, source = token_input("source", source_length)  # (batch, T_in)
     decoder_in, decoder = token_input("decoder_input", target_length)  # (batch, T_out)
-    states, state = apply_lstm_encoder(source, source_vocab, embed_dim, units, bidirectional)
-    x = apply_lstm_decoder(decoder, state, target_vocab, embed_dim, state[0].shape[-1])  # (b,T,2u)
+    states, (h, c) = apply_lstm_encoder(source, source_vocab, embed_dim, units, bidirectional)
+    y = layers.Embedding(target_vocab, embed_dim, name="target_embedding")(decoder)  # (b,T,e)
     mask = PaddingMask(name="source_mask")(source)  # (batch, 1, T_in)
-    attention = BahdanauAttention(attention_units, name="attention")
-    context, weights = attention(x, states, value_mask=mask)  # (b, T_out, 2u), (b, T_out, T_in)
-    x = layers.Concatenate(name="state_and_context")([x, context])  # (batch, T_out, 4 units)
-    x = layers.Dense(units, activation="tanh", name="attentional")(x)
+    decoder = AttentionLSTMDecoder(h.shape[-1], attention_units, units, name="decoder")
+    x, weights = decoder(y, states, h, c, memory_mask=mask)  # (b, T_out, u), (b, T_out, T_in)
     logits = layers.Dense(target_vocab, name="logits")(x)  # (batch, T_out, target_vocab)
     outputs = [logits, weights] if return_attention else logits
     return keras.Model([source_in, decoder_in], outputs, name=name)
@@ -127,8 +127,8 @@ seq2seq.__doc__ = (
 seq2seq_attention.__doc__ = (
     "LSTM encoder-decoder with additive (Bahdanau) attention over the encoder states.\n"
     + _ARGS_DOC + """
-        attention_units: hidden size of the additive score (its memory grows as
-            batch * T_out * T_in * attention_units).
+        attention_units: hidden size of the additive score.
+        units also sets the size of the attentional vector fed back at every step.
         return_attention: also return the attention weights (batch, T_out, T_in), for
             plotting; build a second model with this flag and copy the trained weights
             (`set_weights(trained.get_weights())`: the weights are the same).
