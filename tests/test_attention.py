@@ -16,6 +16,7 @@ import keras_zoo
 from keras_zoo.datasets import dates
 from keras_zoo.decoding import greedy_decode, teacher_forcing, translate
 from keras_zoo.layers.attention import (
+    AttentionLSTMDecoder,
     BahdanauAttention,
     ClassToken,
     PatchEmbedding,
@@ -50,6 +51,24 @@ def test_bahdanau_attention_matches_numpy(rng):
     np.testing.assert_allclose(context, expected @ value, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(weights.sum(-1), 1.0, atol=1e-6)
     assert np.all(weights[1, :, 2:] == 0)  # padded source positions get no attention
+
+
+def test_attention_decoder_is_the_input_feeding_loop(rng):
+    """The scanned decoder equals a Python loop over its own parts, a_{t-1} fed back."""
+    inputs = rng.normal(size=(2, 5, 3)).astype("float32")  # embedded decoder inputs
+    memory = rng.normal(size=(2, 4, 6)).astype("float32")  # encoder states
+    h0, c0 = (rng.normal(size=(2, 6)).astype("float32") for _ in range(2))
+    mask = np.array([[[1, 1, 1, 1]], [[1, 1, 1, 0]]], dtype=bool)  # (2, 1, 4)
+    decoder = AttentionLSTMDecoder(units=6, attention_units=4, attentional_units=5)
+    outputs, weights = decoder(inputs, memory, h0, c0, memory_mask=mask)
+    h, c, a = h0, c0, np.zeros((2, 5), "float32")
+    for t in range(inputs.shape[1]):
+        h, (h, c) = decoder.cell(np.concatenate([inputs[:, t], np_(a)], -1), [h, c])
+        context, w = decoder.attention(h[:, None], memory, value_mask=mask)
+        a = decoder.attentional(keras.ops.concatenate([h, context[:, 0]], -1))
+        np.testing.assert_allclose(np_(outputs)[:, t], np_(a), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(np_(weights)[:, t], np_(w)[:, 0], rtol=1e-5, atol=1e-6)
+    assert np.all(np_(weights)[1, :, 3] == 0)  # the padded source position is never read
 
 
 def test_sinusoidal_encoding_matches_the_paper():

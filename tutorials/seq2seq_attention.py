@@ -7,10 +7,10 @@ letter cases, 8-66 characters, dates 1950-2049 from Python's datetime) -> "2009-
 Two LSTM encoder-decoders with 64-unit decoders are trained with teacher forcing: one
 reads left to right and must squeeze the whole date into its final state, the other
 reads both ways (32 units each) and attends over every encoder state, feeding what it
-attended to into its next step (input feeding). Greedy decoding
-feeds each predicted character back until the end token. Teaches: teacher forcing vs
-free-running decoding, the end-of-sequence token, exact-match accuracy by input length,
-and what attention weights look like (a soft alignment of output to input characters).
+attended to into its next step (input feeding). Greedy decoding feeds each predicted
+character back until the end token. Teaches: teacher forcing vs free-running decoding,
+the end-of-sequence token, exact-match accuracy by input length, and what attention
+weights look like (a soft alignment of output to input characters).
 Measured (2026-12-03, 12 epochs): with attention 1.000 / 1.000 / 0.994 on TF seed 0 /
 JAX seed 1 / torch seed 0, without 0.952 / 0.914 / 0.697; on inputs of 46-66 characters
 attention gets 1.000 everywhere, the plain model 0.963 / 0.952 / 0.753. The plain model

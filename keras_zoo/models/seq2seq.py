@@ -6,8 +6,7 @@ output); Bahdanau, Cho & Bengio 2015 (additive attention over the encoder states
 attention here reads the decoder state after each step and its output, the attentional
 vector, is fed into the next step (Luong, Pham & Manning 2015's input feeding), so the
 decoder knows where it looked last (`keras_zoo.layers.attention.AttentionLSTMDecoder`).
-Lecture:
-"Neural networks: CNN, RNN, Transformer" (Seq-2-Seq, Seq-2-Seq with attention).
+Lecture: "Neural networks: CNN, RNN, Transformer" (Seq-2-Seq, Seq-2-Seq with attention).
 
 Inputs: source ids (batch, T_in) and decoder input ids (batch, T_out), both int32 and
 0-padded (`keras_zoo.decoding.teacher_forcing` makes the latter); output: logits
