@@ -33,10 +33,19 @@ def _conv_bn(x, filters, kernel_size, strides, use_bias, name, relu=True):
 
 
 def _shortcut(x, filters, strides, use_bias, name):
-    """Identity, or a 1x1 conv + BatchNorm projection when the shape changes (option B)."""
+    """Identity, or a 1x1 conv + BatchNorm projection when the shape changes (option B).
+
+    A strided 1x1 convolution is written as its equivalent: keep every `strides`-th pixel
+    (a 1x1 max pool), then a 1x1 convolution; same weights, same outputs. PyTorch 2.13's
+    CPU kernel for the weight gradient of a strided 1x1 convolution on a channels-last
+    input (what Keras passes it) corrupts memory on AVX2-only machines.
+    """
     if strides == 1 and x.shape[-1] == filters:
         return x
-    return _conv_bn(x, filters, 1, strides, use_bias, f"{name}_0", relu=False)
+    if strides != 1:
+        x = layers.MaxPooling2D(1, strides=strides, padding="same",
+                                name=f"{name}_0_subsample")(x)  # (b, h / s, w / s, c)
+    return _conv_bn(x, filters, 1, 1, use_bias, f"{name}_0", relu=False)
 
 
 def apply_basic_block(x, filters, strides=1, use_bias=True, name="conv2_block1"):
