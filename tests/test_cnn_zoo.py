@@ -266,6 +266,21 @@ def test_residual_blocks_project_when_the_shape_changes(apply, kwargs, channels)
     assert "b_0_conv" in [layer.name for layer in model.layers]
 
 
+@pytest.mark.parametrize("size", [6, 7])
+def test_strided_projection_is_a_strided_1x1_convolution(size, rng):
+    """The shortcut's subsample + 1x1 conv equals Conv2D(1x1, strides=2, "same") (odd sizes too)."""
+    block = _block_model(apply_basic_block, (size, size, 8), name="b", filters=16, strides=2)
+    model = keras.Model(block.input, block.get_layer("b_0_conv").output)
+    conv = model.get_layer("b_0_conv")
+    strided = keras.layers.Conv2D(16, 1, strides=2, padding="same")
+    x = rng.normal(size=(2, size, size, 8)).astype("float32")
+    strided.build(x.shape)
+    strided.set_weights([rng.normal(size=w.shape).astype("float32") for w in strided.weights])
+    conv.set_weights(strided.get_weights())
+    expected = keras.ops.convert_to_numpy(strided(x))  # (2, ceil(size / 2), ..., 16)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(model(x)), expected, atol=1e-5)
+
+
 def test_inverted_residual_is_linear_and_adds():
     """Zeroed projection BN: output = x exactly (no ReLU6 after the add: linear bottleneck)."""
     model = _block_model(apply_inverted_residual_block, filters=8, name="ir")
