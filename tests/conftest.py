@@ -16,6 +16,13 @@ os.environ.setdefault("JAX_COMPILATION_CACHE_DIR",
                       os.path.join(tempfile.gettempdir(), "keras_zoo_tests_jax_cache"))
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "-1")
+# Tests compile far more code than they run: most of a JAX test's seconds are XLA
+# optimising functions that then run for a step or two. Optimisation level 0 compiles
+# much faster and computes the same numbers within the goldens' tolerance. Only JAX uses
+# XLA here (TF's `jit_compile="auto"` is off on CPU); children inherit the setting.
+os.environ.setdefault("XLA_FLAGS", "--xla_backend_optimization_level=0")
+# Tutorials run in this process (tests/test_tutorials.py): no window, no GUI toolkit.
+os.environ.setdefault("MPLBACKEND", "Agg")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402

@@ -61,8 +61,17 @@ def fixed_input(model, batch=GOLDEN_BATCH, seed=INPUT_SEED):
 
 
 def forward(model, x):
-    """Inference-mode forward pass: a NumPy array, or a list of them for several outputs."""
-    outputs = [keras.ops.convert_to_numpy(y) for y in keras.tree.flatten(model(x, training=False))]
+    """Inference-mode forward pass: a NumPy array, or a list of them for several outputs.
+
+    On JAX the pass is one compiled function (`predict`, the whole batch at once): eager
+    JAX compiles every op for every new shape, seconds per model that one jit avoids.
+    """
+    if keras.backend.backend() == "jax":
+        batch = len(keras.tree.flatten(x)[0])
+        y = model.predict(x, batch_size=batch, verbose=0)
+    else:
+        y = model(x, training=False)
+    outputs = [keras.ops.convert_to_numpy(a) for a in keras.tree.flatten(y)]
     return outputs[0] if len(outputs) == 1 else outputs
 
 

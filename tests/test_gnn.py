@@ -313,6 +313,9 @@ np.savez(sys.argv[2], gcn=gcn([d["x"], gcn_filter(d["a"])]).numpy(), gin=gin([d[
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow",
+                    reason="spektral's numbers do not depend on our backend: checked on the "
+                           "TensorFlow run; the goldens hold the other backends to TF's")
 def test_spektral_parity(rng, tmp_path):
     a = np.triu((rng.random((9, 9)) < 0.35).astype("float32"), 1)
     a = a + a.T

@@ -1,16 +1,22 @@
-"""Every tutorial runs in --smoke mode under the current backend, in a subprocess.
+"""Every tutorial runs in --smoke mode under the current backend.
 
 The tutorials are integration tests (as in d2l): registering a new script under
-tutorials/ is enough to get it run here.
+tutorials/ is enough to get it run here. They run in this test process with `runpy`, as
+`python tutorials/<name>.py --smoke` would run them: a fresh interpreter would import
+TensorFlow, JAX or torch again, several seconds per script. One script also runs in its
+own interpreter (`test_a_tutorial_runs_as_a_script`), and so do the --data error paths,
+whose exit codes and stderr are the point.
 """
 
 import json
 import os
+import runpy
 import subprocess
 import sys
 from pathlib import Path
 
 import keras
+import matplotlib.pyplot as plt
 import pytest
 
 from keras_zoo import tutorial
@@ -20,10 +26,52 @@ TUTORIALS = sorted((ROOT / "tutorials").glob("*.py"))
 
 
 def run_tutorial(script, *flags, tmp_path, timeout=600):
+    """`python script flags` in a child process on this backend; the CompletedProcess."""
     env = dict(os.environ, KERAS_BACKEND=keras.backend.backend(), MPLBACKEND="Agg",
                TFDS_DATA_DIR=str(tmp_path / "tfds"), TF_CPP_MIN_LOG_LEVEL="2")
     return subprocess.run([sys.executable, str(script), *flags], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def run_in_process(monkeypatch, capsys, tmp_path):
+    """`run_in_process(script, *flags)`: the script's stdout, run as `__main__` here.
+
+    `tutorial.setup` replaces `sys.excepthook` and seeds Keras; the hook, `sys.argv` and
+    the working directory are restored afterwards, figures closed and Keras' global
+    state (layer names, deferred variables) cleared, so the next test starts clean.
+    """
+
+    def run(script, *flags):
+        monkeypatch.setattr(sys, "argv", [str(script), *flags])
+        monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+        monkeypatch.chdir(tmp_path)
+        capsys.readouterr()
+        try:
+            runpy.run_path(str(script), run_name="__main__")
+        finally:
+            plt.close("all")
+            keras.backend.clear_session()
+        return capsys.readouterr().out
+
+    return run
+
+
+def check_smoke_run(script, stdout, out):
+    """The shared contract: backend line, one final RESULT line, metrics.json, figures."""
+    backend = keras.backend.backend()
+    lines = stdout.strip().splitlines()
+    assert f"backend={backend}" in lines[0]
+    results = [line for line in lines if line.startswith("RESULT ")]
+    assert len(results) == 1, stdout
+    assert lines[-1] == results[0], "RESULT must be the last line"
+    assert f"backend={backend}" in results[0]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["tutorial"] == script.stem and metrics["smoke"] is True
+    figures = list(out.glob("*.png"))
+    assert figures, f"{script.name} saved no figure"
+    assert all(f.stat().st_size > 5_000 for f in figures), "a figure is (nearly) empty"
+    return results[0]
 
 
 def test_tutorials_exist():
@@ -31,23 +79,19 @@ def test_tutorials_exist():
     assert {"mlp_mnist", "cnn_basics", "lenet5_mnist", "lstm_timeseries"} <= names
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("script", TUTORIALS, ids=lambda p: p.stem)
-def test_tutorial_smoke(script, tmp_path):
+def test_tutorial_smoke(script, tmp_path, run_in_process):
     out = tmp_path / "out"
+    check_smoke_run(script, run_in_process(script, "--smoke", "--out", str(out)), out)
+
+
+@pytest.mark.slow
+def test_a_tutorial_runs_as_a_script(tmp_path):
+    """What a student types, in a fresh interpreter: nothing borrowed from the test process."""
+    script, out = ROOT / "tutorials" / "cnn_basics.py", tmp_path / "out"
     proc = run_tutorial(script, "--smoke", "--out", str(out), tmp_path=tmp_path)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    backend = keras.backend.backend()
-    assert f"backend={backend}" in proc.stdout.splitlines()[0]
-    results = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
-    assert len(results) == 1, proc.stdout
-    assert proc.stdout.strip().splitlines()[-1] == results[0], "RESULT must be the last line"
-    assert f"backend={backend}" in results[0]
-    metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["tutorial"] == script.stem and metrics["smoke"] is True
-    figures = list(out.glob("*.png"))
-    assert figures, f"{script.name} saved no figure"
-    assert all(f.stat().st_size > 5_000 for f in figures), "a figure is (nearly) empty"
+    check_smoke_run(script, proc.stdout, out)
 
 
 @pytest.mark.parametrize("argv,epochs", [
@@ -63,13 +107,12 @@ def test_epochs_per_choice(monkeypatch, tmp_path, argv, epochs):
         tutorial.setup("doc", epochs={"gan_mlp": 60}, batch_size=8, model=("gan_mlp", "dcgan"))
 
 
-@pytest.mark.slow
-def test_gan_tutorial_trains_the_dcgan(tmp_path):
+def test_gan_tutorial_trains_the_dcgan(tmp_path, run_in_process):
     out = tmp_path / "out"
-    proc = run_tutorial(ROOT / "tutorials" / "gan_mnist.py", "--model", "dcgan", "--smoke",
-                        "--out", str(out), tmp_path=tmp_path)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert "model=dcgan" in proc.stdout.strip().splitlines()[-1]
+    script = ROOT / "tutorials" / "gan_mnist.py"
+    result = check_smoke_run(script, run_in_process(script, "--model", "dcgan", "--smoke",
+                                                    "--out", str(out)), out)
+    assert "model=dcgan" in result
     assert (out / "dcgan_samples.png").stat().st_size > 5_000
 
 
@@ -85,8 +128,9 @@ def test_full_data_offline_gives_one_line_error(tmp_path, monkeypatch):
     assert last.startswith("error: ") and "--data embedded" in last, proc.stderr[-2000:]
 
 
-def test_invalid_data_choice(tmp_path):
-    proc = run_tutorial(ROOT / "tutorials" / "mlp_mnist.py", "--data", "imagenet",
-                        tmp_path=tmp_path, timeout=300)
-    assert proc.returncode == 2
-    assert "invalid choice: 'imagenet'" in proc.stderr and "embedded" in proc.stderr
+def test_invalid_data_choice(run_in_process, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        run_in_process(ROOT / "tutorials" / "mlp_mnist.py", "--data", "imagenet")
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "invalid choice: 'imagenet'" in err and "embedded" in err
