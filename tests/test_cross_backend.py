@@ -1,9 +1,14 @@
-"""Save on this backend, load on the others (keras #19615, #19048, #19017: it has broken).
+"""Save on this backend, load here and on the others (keras #19615, #19048, #19017: it has broken).
 
-Every registry model gets deterministic weights and is saved under the current backend
-with its predictions on a fixed input; then one child process per other backend loads
-every file with `keras.saving.load_model` (safe mode) and must predict the same numbers.
-CI runs the suite once per backend, so every ordered pair of backends is covered.
+Every registry model (its smoke variant) gets deterministic weights and is saved under
+the current backend with its predictions on a fixed input. This process loads every file
+back in safe mode: same weights, same predictions. Then one child process per other
+backend loads every file with `keras.saving.load_model` (safe mode) and must predict the
+same numbers. CI runs the suite once per backend, so every ordered pair is covered.
+
+The tests share one module fixture, so they run on one pytest-xdist worker
+(`xdist_group`, with `--dist loadgroup` in tests/run_all_backends.sh): the models are
+built and saved once per backend run.
 """
 
 import json
@@ -17,7 +22,9 @@ from helpers import (
     BACKENDS,
     TESTS,
     example,
+    flat,
     forward,
+    from_npz,
     set_deterministic_weights,
     subprocess_env,
     to_npz,
@@ -27,6 +34,8 @@ import keras_zoo
 
 ATOL = 1e-5
 CURRENT = keras.backend.backend()
+MODELS = keras_zoo.list_models()
+pytestmark = pytest.mark.xdist_group("cross_backend")
 
 LOAD_EVERYTHING = """
 import json, sys
@@ -59,13 +68,30 @@ def saved_models(tmp_path_factory):
     """{name: param count}; tmp/<name>.keras and tmp/<name>.npz (x, y) for every model."""
     folder = tmp_path_factory.mktemp(f"saved_on_{CURRENT}")
     params = {}
-    for name in keras_zoo.list_models():
+    for name in MODELS:
         model = set_deterministic_weights(keras_zoo.build(name, **keras_zoo.model_info(name).smoke))
         x, _ = example(name, model)
         model.save(folder / f"{name}.keras")
-        np.savez(folder / f"{name}.npz", **to_npz("x", x), **to_npz("y", forward(model, x)))
+        np.savez(folder / f"{name}.npz", **to_npz("x", x), **to_npz("y", forward(model, x)),
+                 **{f"w/{w.path}": keras.ops.convert_to_numpy(w) for w in model.weights})
         params[name] = model.count_params()
     return folder, params
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_load_on_this_backend(name, saved_models):
+    """Safe mode, the same weights under the same paths, the same predictions."""
+    folder, _ = saved_models
+    data = np.load(folder / f"{name}.npz")
+    loaded = keras.saving.load_model(folder / f"{name}.keras")  # safe_mode=True
+    assert loaded.name == name
+    saved = {k[2:]: data[k] for k in data.files if k.startswith("w/")}
+    assert [w.path for w in loaded.weights] == list(saved)
+    for w in loaded.weights:
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(w), saved[w.path], err_msg=w.path)
+    y, expected = flat(forward(loaded, from_npz(data, "x"))), flat(from_npz(data, "y"))
+    for a, b in zip(y, expected, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
 
 
 @pytest.mark.slow

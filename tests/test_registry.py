@@ -1,4 +1,4 @@
-"""Every registered model: build, forward shape, one training step, save -> load.
+"""Every registered model: build, forward shape, output width, ten training steps.
 
 Parametrized over `keras_zoo.list_models()` (as in timm): registering a model is enough
 to get it tested here. Models are built with their `smoke` overrides (small and fast).
@@ -144,23 +144,6 @@ def test_training_steps_lower_the_loss(name, build_deterministic):
     frozen = [w.path for w, w0 in zip(model.trainable_weights, initial)
               if np.array_equal(keras.ops.convert_to_numpy(w), w0)]
     assert not frozen, f"{name}: no gradient reached {frozen}"
-
-
-@pytest.mark.parametrize("name", MODELS)
-def test_save_load_round_trip(name, build_deterministic, tmp_path):
-    info = keras_zoo.model_info(name)
-    model = build_deterministic(name, **info.smoke)
-    x, _ = example(name, model)
-    path = tmp_path / f"{name}.keras"
-    model.save(path)
-    loaded = keras.saving.load_model(path)  # safe_mode=True: no lambdas, registered classes
-    assert loaded.name == name
-    assert [w.path for w in loaded.weights] == [w.path for w in model.weights]
-    for a, b in zip(model.weights, loaded.weights):
-        np.testing.assert_array_equal(keras.ops.convert_to_numpy(a),
-                                      keras.ops.convert_to_numpy(b), err_msg=a.path)
-    for a, b in zip(flat(forward(loaded, x)), flat(forward(model, x)), strict=True):
-        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
 
 
 # ---------------------------------------------------------------------------- registry API
