@@ -6,7 +6,7 @@ back in safe mode: same weights, same predictions. Then one child process per ot
 backend loads every file with `keras.saving.load_model` (safe mode) and must predict the
 same numbers. CI runs the suite once per backend, so every ordered pair is covered.
 
-The tests share one module fixture, so they run on one pytest-xdist worker
+The tests share one fixture, so they run on one pytest-xdist worker
 (`xdist_group`, with `--dist loadgroup` in tests/run_all_backends.sh): the models are
 built and saved once per backend run.
 """
@@ -63,7 +63,7 @@ print("RESULTS " + json.dumps(results))
 """
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # not "module": xdist may interleave other modules' tests
 def saved_models(tmp_path_factory):
     """{name: param count}; tmp/<name>.keras and tmp/<name>.npz (x, y) for every model."""
     folder = tmp_path_factory.mktemp(f"saved_on_{CURRENT}")
