@@ -16,14 +16,12 @@ export JAX_COMPILATION_CACHE_DIR
 export JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=${JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS:-0}
 export JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES=${JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES:-0}
 # Two pytest-xdist workers: CI has two cores, and most tests are bound by Python overhead
-# and compilation on one thread (pass -n 0 for one process). `--dist loadgroup` keeps the
-# tests of one `xdist_group` (the cross-backend module's shared fixture) on one worker.
+# and compilation on one thread (pass -n 0 for one process).
 # --durations=15 prints the slowest tests of each backend, so that growth shows in every CI
 # log.
 for backend in tensorflow jax torch; do
   echo "=== KERAS_BACKEND=$backend ==="
   start=$SECONDS
-  KERAS_BACKEND=$backend python -m pytest -q -p no:cacheprovider -n 2 --dist loadgroup \
-    --durations=15 "$@"
+  KERAS_BACKEND=$backend python -m pytest -q -p no:cacheprovider -n 2 --durations=15 "$@"
   echo "=== KERAS_BACKEND=$backend: $((SECONDS - start)) s ==="
 done

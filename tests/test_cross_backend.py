@@ -6,9 +6,8 @@ back in safe mode: same weights, same predictions. Then one child process per ot
 backend loads every file with `keras.saving.load_model` (safe mode) and must predict the
 same numbers. CI runs the suite once per backend, so every ordered pair is covered.
 
-The tests share one fixture, so they run on one pytest-xdist worker
-(`xdist_group`, with `--dist loadgroup` in tests/run_all_backends.sh): the models are
-built and saved once per backend run.
+The models are built and saved once per backend run: the first pytest-xdist worker that
+needs them writes them to a folder that all workers of the run share, under a file lock.
 """
 
 import json
@@ -18,6 +17,7 @@ import sys
 import keras
 import numpy as np
 import pytest
+from filelock import FileLock
 from helpers import (
     BACKENDS,
     TESTS,
@@ -35,7 +35,6 @@ import keras_zoo
 ATOL = 1e-5
 CURRENT = keras.backend.backend()
 MODELS = keras_zoo.list_models()
-pytestmark = pytest.mark.xdist_group("cross_backend")
 
 LOAD_EVERYTHING = """
 import json, sys
@@ -63,19 +62,27 @@ print("RESULTS " + json.dumps(results))
 """
 
 
-@pytest.fixture(scope="session")  # not "module": xdist may interleave other modules' tests
-def saved_models(tmp_path_factory):
-    """{name: param count}; tmp/<name>.keras and tmp/<name>.npz (x, y) for every model."""
-    folder = tmp_path_factory.mktemp(f"saved_on_{CURRENT}")
-    params = {}
-    for name in MODELS:
-        model = set_deterministic_weights(keras_zoo.build(name, **keras_zoo.model_info(name).smoke))
-        x, _ = example(name, model)
-        model.save(folder / f"{name}.keras")
-        np.savez(folder / f"{name}.npz", **to_npz("x", x), **to_npz("y", forward(model, x)),
-                 **{f"w/{w.path}": keras.ops.convert_to_numpy(w) for w in model.weights})
-        params[name] = model.count_params()
-    return folder, params
+@pytest.fixture(scope="session")
+def saved_models(tmp_path_factory, worker_id):
+    """{name: param count}; <folder>/<name>.keras and .npz (x, y, weights) for every model."""
+    # pytest-xdist workers' temp folders share a parent that is fresh for each run.
+    root = tmp_path_factory.getbasetemp()
+    folder = (root if worker_id == "master" else root.parent) / f"saved_on_{CURRENT}"
+    with FileLock(f"{folder}.lock"):
+        if not (folder / "params.json").exists():
+            folder.mkdir(exist_ok=True)
+            params = {}
+            for name in MODELS:
+                model = set_deterministic_weights(
+                    keras_zoo.build(name, **keras_zoo.model_info(name).smoke))
+                x, _ = example(name, model)
+                model.save(folder / f"{name}.keras")
+                weights = {f"w/{w.path}": keras.ops.convert_to_numpy(w) for w in model.weights}
+                np.savez(folder / f"{name}.npz", **to_npz("x", x),
+                         **to_npz("y", forward(model, x)), **weights)
+                params[name] = model.count_params()
+            (folder / "params.json").write_text(json.dumps(params))
+    return folder, json.loads((folder / "params.json").read_text())
 
 
 @pytest.mark.parametrize("name", MODELS)
