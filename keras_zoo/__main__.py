@@ -10,30 +10,6 @@ def input_shapes(model):
     return " + ".join(str(tuple(t.shape[1:])) for t in inputs) or "-"
 
 
-def build_without_weights(name, **overrides):
-    """The registry model `name`, its weights declared but not allocated.
-
-    Listing needs only shapes and parameter counts. Inside a `keras.StatelessScope` that
-    does not initialize variables, Keras records each weight's shape and initializer and
-    runs nothing: no 143-million-number VGG-19 in memory, and on JAX no initializer
-    compiled per weight shape. The model has no values: count and inspect it, never call it.
-    """
-    import keras
-    from keras.src.backend.common import global_state
-
-    import keras_zoo
-
-    # Keras keeps the deferred variables in a global list and initializes them all when
-    # the next outermost StatelessScope closes: restore that list, or a later model call
-    # in this process would allocate every model listed here.
-    pending = list(global_state.get_global_attribute("uninitialized_variables") or [])
-    try:
-        with keras.StatelessScope(initialize_variables=False):
-            return keras_zoo.build(name, **overrides)
-    finally:
-        global_state.set_global_attribute("uninitialized_variables", pending)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m keras_zoo", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -45,6 +21,7 @@ def main(argv=None):
     import keras
 
     import keras_zoo
+    from keras_zoo.summary import shapes_only
 
     names = keras_zoo.list_models(args.pattern, family=args.family)
     if not names:
@@ -56,7 +33,8 @@ def main(argv=None):
     print("-" * len(header))
     for name in names:
         info = keras_zoo.model_info(name)
-        model = build_without_weights(name)
+        with shapes_only():  # counts and shapes without allocating any weight
+            model = keras_zoo.build(name)
         print(f"{name:<22} {info.family:<12} {model.count_params():>12,}  "
               f"{input_shapes(model):<11}  {info.task}")
     return 0
