@@ -25,11 +25,13 @@ from keras_zoo.models.autoencoder import reconstruction_errors
 args = tutorial.setup(__doc__, epochs=30, batch_size=128)
 NOISE = 0.3  # std of the Gaussian noise of the denoising autoencoder
 ANOMALY = 9  # the digit left out of training
+FILTERS = (8, 16) if args.smoke else (32, 64)  # the convolutional autoencoder's feature maps
 rng = np.random.default_rng(args.seed)
 
 # %% Data: (N, 28, 28, 1) in [0, 1]; the dense autoencoder never sees a 9
 (x_train, y_train), (x_test, y_test) = load_mnist(args.data)
-x_train, y_train, x_test, y_test = tutorial.small(args, x_train, y_train, x_test, y_test)
+x_train, y_train, x_test, y_test = tutorial.small(args, x_train, y_train, x_test, y_test,
+                                                  n=128)  # --smoke: one batch
 normal = x_train[y_train != ANOMALY]
 print(f"data: {len(x_train)} train ({len(normal)} without {ANOMALY}s) / {len(x_test)} test")
 
@@ -74,7 +76,8 @@ ax.set(title=f"Latent codes (PCA of 6-D); {ANOMALY}s never seen in training",
 tutorial.savefig(fig, args, "autoencoder_latent.png")
 
 # %% Denoising: the convolutional autoencoder sees noisy digits, must output clean ones
-denoiser = keras_zoo.build("conv_autoencoder", latent_dim=32, noise_stddev=NOISE)  # (train only)
+denoiser = keras_zoo.build("conv_autoencoder", filters=FILTERS, latent_dim=32,
+                           noise_stddev=NOISE)  # (noise: in training only)
 fit(denoiser, x_train, max(1, args.epochs // 3), learning_rate=2e-3)
 noisy = np.clip(x_test + NOISE * rng.normal(size=x_test.shape), 0, 1).astype("float32")
 cleaned = denoiser.predict(noisy, verbose=0)

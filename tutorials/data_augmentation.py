@@ -28,11 +28,14 @@ from keras_zoo.datasets import load_mnist
 args = tutorial.setup(__doc__, epochs=40, batch_size=50, train_size=("500", "250", "1000"))
 TRAIN_SIZE = int(args.train_size)
 LEARNING_RATE = 2e-3  # Adam, decayed to 0 over the run (cosine)
+SPEC = (8, "pool") if args.smoke else (32, "pool", 64, "pool")  # the CNN: filters, pooling
 
 # %% Data: a small training subset (the loader shuffles, so about TRAIN_SIZE / 10 per digit)
 (x_train, y_train), (x_test, y_test) = load_mnist(args.data)
 x_train, y_train = x_train[:TRAIN_SIZE], y_train[:TRAIN_SIZE]
-x_train, y_train, x_test, y_test = tutorial.small(args, x_train, y_train, x_test, y_test)
+# --smoke: 7 digits, the grid's batch below (the augmented model runs op by op on JAX, and
+# each op compiles once per shape)
+x_train, y_train, x_test, y_test = tutorial.small(args, x_train, y_train, x_test, y_test, n=7)
 print(f"data: {len(x_train)} train digits ({np.bincount(y_train, minlength=10).min()}+ of "
       f"each) / {len(x_test)} test")
 
@@ -74,7 +77,7 @@ tutorial.savefig(fig, args, "augmented_digits.png")
 # %% The same CNN with and without augmentation
 def make_model(augmented):
     """image -> [random affine] -> Normalization -> CNN (32, pool, 64, pool) -> 10 logits."""
-    cnn = keras_zoo.build("cnn_from_spec", spec=(32, "pool", 64, "pool"),
+    cnn = keras_zoo.build("cnn_from_spec", spec=SPEC,
                           input_shape=(28, 28, 1), num_classes=10)
     inputs = keras.Input((28, 28, 1), name="image")
     x = random_affine(seed=args.seed)(inputs) if augmented else inputs

@@ -32,13 +32,13 @@ from keras_zoo.datasets import load_mnist
 from keras_zoo.evaluation import classifier_confidence, digit_classifier
 
 args = tutorial.setup(__doc__, epochs=8, batch_size=32, schedule=("linear", "cosine"))
-FILTERS = (8, 16) if args.smoke else (16, 32)  # U-Net channels at 28x28 and 14x14 / 7x7
-TIMESTEPS = 20 if args.smoke else 200
-N_SAMPLES = 50 if args.smoke else 200
+FILTERS = (8, 8) if args.smoke else (16, 32)  # U-Net channels at 28x28 and 14x14 / 7x7
+TIMESTEPS = 10 if args.smoke else 200
+N_SAMPLES = 40 if args.smoke else 200  # the figure shows 40
 
 # %% Data: all 5,000 embedded digits in [-1, 1] (the noise is N(0, 1))
 (x_train, _), (x_test, _) = load_mnist(args.data)
-x = tutorial.small(args, np.concatenate([x_train, x_test])) * 2.0 - 1.0
+x = tutorial.small(args, np.concatenate([x_train, x_test]), n=64) * 2.0 - 1.0
 print(f"data: {len(x)} digits in [-1, 1]")
 
 # %% Model and the forward process

@@ -26,9 +26,10 @@ from keras_zoo.datasets.scenes import make_digit_canvases
 args = tutorial.setup(__doc__, epochs=8, batch_size=32)
 N_TRAIN, N_TEST, SIZE, MAX_DIGITS = 2000, 400, 64, 4
 LEARNING_RATE = 3e-3  # Adam, cosine decay to 0
+FILTERS = (8, 8, 8, 8) if args.smoke else (16, 32, 64, 96)  # the backbone's four stages
 
 # %% Data: canvases (N, 64, 64, 1), boxes (N, 4, 4) as relative corners, classes (N, 4)
-n_train, n_test = (128, 64) if args.smoke else (N_TRAIN, N_TEST)
+n_train, n_test = (32, 32) if args.smoke else (N_TRAIN, N_TEST)  # --smoke: one batch
 x_train, boxes_train, classes_train = make_digit_canvases(
     n_train, size=SIZE, max_digits=MAX_DIGITS, split="train", seed=args.seed, data=args.data)
 x_test, boxes_test, classes_test = make_digit_canvases(
@@ -38,7 +39,7 @@ print(f"data: {n_train} train / {n_test} test canvases of {SIZE}x{SIZE} with "
       f"({'embedded MNIST sample' if args.data == 'embedded' else 'full MNIST'})")
 
 # %% The detector and its default boxes; targets = the matched class and offsets per box
-model = keras_zoo.build("ssd_lite", input_shape=(SIZE, SIZE, 1))  # -> (b, 240, 10 + 1 + 4)
+model = keras_zoo.build("ssd_lite", input_shape=(SIZE, SIZE, 1), filters=FILTERS)  # (b, 240, 15)
 anchors = model.anchors  # (240, 4): 8*8*3 on the fine map, then 4*4*3 on the coarse one
 y_train = du.encode_targets(boxes_train, classes_train, anchors)  # (N, 240, 5)
 best = [du.iou_matrix(b[c >= 0], anchors).max(1) for b, c in zip(boxes_train, classes_train)]

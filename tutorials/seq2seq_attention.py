@@ -34,14 +34,16 @@ from keras_zoo.decoding import teacher_forcing, translate
 
 args = tutorial.setup(__doc__, epochs=12, batch_size=128, data=("embedded",))
 N_TRAIN, N_TEST = 10_000, 1_000
+SHRINK = 4 if args.smoke else 1  # --smoke: LSTMs 4x narrower
 # (encoder direction, LSTM units): both decoders have 64 units, the size of the fixed vector
-MODELS = {"seq2seq": (False, 64), "seq2seq_attention": (True, 32)}
+MODELS = {"seq2seq": (False, 64 // SHRINK), "seq2seq_attention": (True, 32 // SHRINK)}
 LEARNING_RATE = 1e-2  # Adam, cosine decay to 0
 LENGTH_BINS = (0, 15, 25, 35, 45, 66)  # input lengths (characters) for the breakdown
 
 # %% Data: strings -> 0-padded ids (0 pad, 1 <start>, 2 <end>)
 (x_train, y_train), (x_test, y_test) = dates.load_dates(N_TRAIN, N_TEST, seed=args.seed)
-x_train, y_train, x_test, y_test = tutorial.small(args, x_train, y_train, x_test, y_test)
+x_train, y_train = tutorial.small(args, x_train, y_train, n=128)  # --smoke: one batch
+x_test, y_test = tutorial.small(args, x_test, y_test, n=32)  # and a quick decoding
 source_vocab, target_vocab = dates.source_vocab(), dates.target_vocab()
 source_length = dates.max_source_length()  # 66: every format fits
 target_length = dates.TARGET_LENGTH + 1  # 10 characters + <end>

@@ -30,7 +30,7 @@ args = tutorial.setup(__doc__, epochs=15, batch_size=32, labels=("300", "100", "
                       pretrain_epochs=("3", "1", "5"))
 NEW_LABELS = int(args.labels)
 PRETRAIN_EPOCHS = 1 if args.smoke else int(args.pretrain_epochs)
-BLOCKS = (1, 1, 1, 1) if args.smoke else (2, 2, 2, 2)  # ResNet-18; --smoke: a ResNet-10
+BLOCKS = (0, 0, 0, 1) if args.smoke else (2, 2, 2, 2)  # ResNet-18; --smoke: stem + conv5
 BASE = {"input_shape": (28, 28, 1), "num_classes": 5, "stem": "small", "width": 0.125}
 
 # %% Data: the old task (digits 0-4, all 2,000) and the new one (digits 5-9, few labels)
@@ -40,7 +40,7 @@ x_old, y_old = x_train[old], y_train[old]
 x_new, y_new = x_train[new][:NEW_LABELS], y_train[new][:NEW_LABELS] - 5  # labels 0..4
 x_new_test, y_new_test = x_test[new_test], y_test[new_test] - 5
 x_old, y_old, x_new, y_new, x_new_test, y_new_test = tutorial.small(
-    args, x_old, y_old, x_new, y_new, x_new_test, y_new_test, n=200)
+    args, x_old, y_old, x_new, y_new, x_new_test, y_new_test, n=64)
 print(f"old task: {len(x_old)} digits 0-4; new task: {len(x_new)} labelled digits 5-9, "
       f"{len(x_new_test)} test")
 

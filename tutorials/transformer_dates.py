@@ -29,12 +29,15 @@ from keras_zoo.decoding import teacher_forcing, translate
 args = tutorial.setup(__doc__, epochs=6, batch_size=64, data=("embedded",))
 N_TRAIN, N_TEST = 10_000, 1_000  # as in seq2seq_attention.py
 SIZE = {"dim": 64, "num_heads": 4, "ff_dim": 128, "num_layers": 2, "dropout": 0.0}  # clean data
+if args.smoke:  # one small layer
+    SIZE = {"dim": 16, "num_heads": 2, "ff_dim": 32, "num_layers": 1, "dropout": 0.0}
 LEARNING_RATE, WARMUP = 2e-3, 0.1  # Adam; linear warm-up over the first 10%, then cosine
 LENGTH_BINS = (0, 15, 25, 35, 45, 66)  # as in seq2seq_attention.py
 
 # %% Data: the same strings and ids as seq2seq_attention.py
 (x_train, y_train), (x_test, y_test) = dates.load_dates(N_TRAIN, N_TEST, seed=args.seed)
-x_train, y_train, x_test, y_test = tutorial.small(args, x_train, y_train, x_test, y_test)
+x_train, y_train = tutorial.small(args, x_train, y_train, n=128)  # --smoke: two batches
+x_test, y_test = tutorial.small(args, x_test, y_test, n=32)  # and a quick decoding
 source_vocab, target_vocab = dates.source_vocab(), dates.target_vocab()
 source_length, target_length = dates.max_source_length(), dates.TARGET_LENGTH + 1
 source = source_vocab.encode_batch(x_train, source_length)  # (N, 66)

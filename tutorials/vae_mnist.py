@@ -27,11 +27,12 @@ from keras_zoo.models.vae import gaussian_kl
 
 args = tutorial.setup(__doc__, epochs=30, batch_size=100)
 NOTEBOOK_NEG_ELBO = 100.5  # full MNIST, 30 epochs
-GRID = 15  # the latent manifold figure: GRID x GRID decoded digits
+GRID = 10 if args.smoke else 15  # the latent manifold figure: GRID x GRID decoded digits
 
 # %% Data: pixels in [0, 1] are Bernoulli probabilities
 (x_train, y_train), (x_test, y_test) = load_mnist(args.data)
-x_train, x_test, y_test = tutorial.small(args, x_train, x_test, y_test)
+x_train = tutorial.small(args, x_train, n=100)  # --smoke: one batch,
+x_test, y_test = tutorial.small(args, x_test, y_test, n=10)  # and the 10 digits shown below
 print(f"data: {len(x_train)} train / {len(x_test)} test digits")
 
 

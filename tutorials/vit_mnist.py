@@ -23,6 +23,9 @@ from keras_zoo.datasets import load_mnist, shift_augment
 args = tutorial.setup(__doc__, epochs=3, batch_size=128)
 SIZE = {"patch_size": 7, "dim": 64, "num_heads": 4, "ff_dim": 128, "num_layers": 4,
         "dropout": 0.1}
+if args.smoke:  # one small layer
+    SIZE = {"patch_size": 7, "dim": 16, "num_heads": 2, "ff_dim": 32, "num_layers": 1,
+            "dropout": 0.1}
 LEARNING_RATE, WARMUP, WEIGHT_DECAY = 2e-3, 0.1, 1e-4  # AdamW; warm-up then cosine
 
 # %% Data: (N, 28, 28, 1) in [0, 1]; one-pixel shifted copies of the 4,000 training digits
