@@ -58,6 +58,14 @@ def test_load_mnist_embedded_is_deterministic(mnist_embedded):
         np.testing.assert_array_equal(y, y2)
 
 
+def test_load_mnist_embedded_gives_each_caller_its_own_arrays():
+    (x, y), _ = datasets.load_mnist()
+    x[:] = 0.0  # parsed once per process: a caller's change must not reach the next one
+    y[:] = 0
+    (x2, y2), _ = datasets.load_mnist()
+    assert x2.max() == 1.0 and len(np.unique(y2)) == 10
+
+
 def test_invalid_data_choice():
     with pytest.raises(ValueError, match=r"data must be one of \('embedded', 'full'\)"):
         datasets.load_mnist("fulll")

