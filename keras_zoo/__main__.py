@@ -31,12 +31,12 @@ def main(argv=None):
     header = f"{'name':<22} {'family':<12} {'parameters':>12}  input shape  task"
     print(header)
     print("-" * len(header))
-    for name in names:
-        info = keras_zoo.model_info(name)
-        with shapes_only():  # counts and shapes without allocating any weight
+    with shapes_only():  # counts and shapes without allocating any weight
+        for name in names:
+            info = keras_zoo.model_info(name)
             model = keras_zoo.build(name)
-        print(f"{name:<22} {info.family:<12} {model.count_params():>12,}  "
-              f"{input_shapes(model):<11}  {info.task}")
+            print(f"{name:<22} {info.family:<12} {model.count_params():>12,}  "
+                  f"{input_shapes(model):<11}  {info.task}")
     return 0
 
 

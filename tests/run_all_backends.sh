@@ -19,7 +19,8 @@ export JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES=${JAX_PERSISTENT_CACHE_MIN_ENTR
 # and compilation on one thread (pass -n 0 for one process).
 # --durations=15 prints the slowest tests of each backend, so that growth shows in every CI
 # log.
-for backend in tensorflow jax torch; do
+# JAX first: its run fills the compilation cache for the JAX children of the later runs.
+for backend in jax tensorflow torch; do
   echo "=== KERAS_BACKEND=$backend ==="
   start=$SECONDS
   KERAS_BACKEND=$backend python -m pytest -q -p no:cacheprovider -n 2 --durations=15 "$@"

@@ -32,11 +32,12 @@ N_EVAL = 100 if args.smoke else 1000  # generated digits scored by the classifie
 
 # %% Data: all 5,000 embedded digits (a GAN needs no test split), scaled to [-1, 1] for tanh
 (x_train, _), (x_test, _) = load_mnist(args.data)
-x = tutorial.small(args, np.concatenate([x_train, x_test])) * 2.0 - 1.0
+x = tutorial.small(args, np.concatenate([x_train, x_test]), n=128) * 2.0 - 1.0
 print(f"data: {len(x)} digits in [-1, 1], shape {x.shape[1:]}")
 
 # %% Model: G and D in one GAN; compile() gives each the notebook's Adam(2e-4, beta_1=0.5)
-gan = keras_zoo.build(args.model, seed=args.seed)
+SMALL = keras_zoo.model_info(args.model).smoke if args.smoke else {}  # --smoke: tiny widths
+gan = keras_zoo.build(args.model, seed=args.seed, **SMALL)
 gan.compile()
 for network in (gan.generator, gan.discriminator):
     print(f"{network.name}: {network.count_params():,} parameters")
