@@ -54,12 +54,12 @@ FORECASTERS = ("rnn_forecaster", "gru_forecaster", "lstm_forecaster")
 # epochs per timed call (full, --quick) and report seconds per epoch.
 IMAGE28 = {"data": "images", "shape": (28, 28, 1)}
 BENCHMARKS = {
-    # Foundation: REFERENCE.md section 3's sizes (an MNIST-shaped MLP over 20,000 rows;
-    # LeNet-5 over 10,000 zero-padded 32x32 digits; an LSTM(100) over 8,192 windows of 40).
+    # Foundation: an MNIST-shaped MLP over 20,000 rows; LeNet-5 over 10,000 zero-padded
+    # 32x32 digits; an LSTM(100) over 8,192 windows of 40.
     "mlp": {**IMAGE28, "rows": (20_000, 640)},
     "lenet5": {"data": "images", "shape": (32, 32, 1), "rows": (10_000, 320)},
     **{name: {"data": "windows", "rows": (8_192, 256)} for name in FORECASTERS},
-    # Issue 3: the small variants that tutorials/cnn_architectures.py races on zero-padded
+    # The small variants that tutorials/cnn_architectures.py races on zero-padded
     # 32x32 digits (ResNet-18: the CIFAR-style 3x3 stem, no pooling, 8-16-32-64 filters,
     # biased convolutions as keras.applications; MobileNetV2: width 0.35, stride-1 stem,
     # last conv 128).
@@ -72,13 +72,13 @@ BENCHMARKS = {
                                "alpha": 0.35, "last_filters": 128},
                      "native": {"alpha": 0.35, "in_channels": 1, "num_classes": 10,
                                 "stem_stride": 1, "last_channels": 128}},
-    # Issue 4: MNIST read row by row (28 steps of 28 pixels) with an LSTM; a one-block
+    # MNIST read row by row (28 steps of 28 pixels) with an LSTM; a one-block
     # Transformer on token ids (keras.io's text-classification sizes).
     "rnn_classifier": {**IMAGE28, "rows": (8_192, 256), "keras": {"cell": "lstm"},
                        "native": {"cell": "lstm", "units": 128}},
     "transformer_classifier": {"data": "tokens", "shape": (128,), "vocab": 1000,
                                "classes": 2, "rows": (2_048, 64), "keras": {}, "native": {}},
-    # Issue 5: full-batch node classification on a random Cora-sized graph: 3,000 nodes,
+    # Full-batch node classification on a random Cora-sized graph: 3,000 nodes,
     # 10,000 directed edges, 1,433 sparse binary features, 7 classes, 140 labelled nodes;
     # the notebook's GCN (16 hidden, dropout 0.5, Adam 0.01, weight decay 5e-4), one
     # step per epoch.
@@ -87,7 +87,7 @@ BENCHMARKS = {
                             "steps": (50, 3), "lr": 0.01, "weight_decay": 5e-4,
                             "keras": {"node_features": 1433, "num_classes": 7},
                             "native": {"node_features": 1433, "num_classes": 7}},
-    # Issue 6: the notebooks' GAN (MNIST in [-1, 1], batch 64, Adam 2e-4 beta1 0.5) and
+    # The notebooks' GAN (MNIST in [-1, 1], batch 64, Adam 2e-4 beta1 0.5) and
     # VAE (MNIST in [0, 1], batch 100, Adam 1e-3); both fit on x only.
     "gan_mlp": {**IMAGE28, "low": -1.0, "high": 1.0, "rows": (6_400, 128), "keras": {},
                 "native": {}, "own_optimizer": True},

@@ -9,13 +9,12 @@ the model's seed generator); ancestral sampling walks from x_T ~ N(0, I) down to
 Teaches: the forward (noising) process and its schedule, the training objective, the
 reverse chain, and the quality number shared with the GAN tutorial (share of samples a
 LeNet-5 recognises with confidence >= 0.9; entropy of their classes). Training uses the
-two cheap levers of small-data DDPMs: batch 32 (1,256 steps in the time 632 took at 64)
+two cheap levers of small-data DDPMs: batch 32 (twice the updates of batch 64 per epoch)
 with a warmup + cosine learning rate, and sampling from the EMA of the weights. They make
-the classes even (JAX: 3.07 bits, no class above 18.5%, was up to 42% "8") but not the
-strokes crisp: LeNet-5 is confident on 0.35 of the samples (was 0.28-0.38; 450 s on
-one busy core; TF 0.295 / torch 0.385 with "8" at 22% / 28%). On JAX the cosine schedule
-(0.385, but 34% "8"), DDIM with 50 steps (0.37, 44% "8") and the posterior variance in
-the chain (no change) did not help: this network is undertrained, not badly sampled.
+the classes more even but not the strokes crisp: LeNet-5 is confident on only about a
+third of the samples (numbers per backend: the README's results table). The cosine
+schedule (`--schedule cosine`), DDIM sampling and the posterior variance in the chain do
+not fix that: this network is undertrained, not badly sampled.
 Train longer (`--epochs`) or wider (FILTERS) for digits.
 
     KERAS_BACKEND=jax python tutorials/diffusion_mnist.py [--schedule cosine] [--smoke]

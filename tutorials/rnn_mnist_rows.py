@@ -5,8 +5,8 @@ the 28 pixels of one row; the last hidden state has seen the whole digit and a d
 layer reads the class from it (`rnn_classifier`). Teaches: sequences from images, why
 gates matter (a SimpleRNN must carry the top rows through 28 squashing steps; LSTM and
 GRU carry them in a gated state), and what the gates cost per epoch on a CPU. The LSTM
-reaches about 0.95-0.96 on the embedded 4,000 / 1,000 split (measured: LSTM 0.957 JAX, 0.951 TF;
-GRU 0.952 / 0.948, SimpleRNN 0.941 / 0.936).
+reaches about 0.95-0.96 on the embedded 4,000 / 1,000 split, the GRU and the SimpleRNN
+slightly less (numbers: the README's results table).
 
     KERAS_BACKEND=jax python tutorials/rnn_mnist_rows.py [--epochs 12] [--data full]
 """

@@ -1,12 +1,12 @@
 """A depthwise convolution that stays fast on JAX's CPU backend.
 
 XLA's CPU depthwise convolution (a grouped convolution with one group per channel) is
-slower than a full 3x3 convolution of the same width, and its gradient slower still:
-measured on this project's 2-core machine, one training step of a 3x3 depthwise layer on
-(64, 14, 14, 48) took 47-51 ms on JAX against 4 ms on TensorFlow and 7-8 ms on torch.
+slower than a full 3x3 convolution of the same width, and its gradient slower still, so
+a training step of a depthwise layer takes far longer on JAX than on TensorFlow or torch.
 Written as a sum of kernel_h x kernel_w shifted, scaled copies of the input (the
-definition of a depthwise convolution) it takes 14 ms on JAX, while TensorFlow and
-torch are faster with their own kernels. So `DepthwiseConv2D` is
+definition of a depthwise convolution) it is much faster on JAX, while TensorFlow and
+torch are faster with their own kernels (benchmarks/RESULTS.md: MobileNetV2 on JAX
+before and after). So `DepthwiseConv2D` is
 `keras.layers.DepthwiseConv2D`, with the same weights, config and outputs, except that
 on JAX with CPU devices it computes by shifted taps (`keras.ops` only).
 """

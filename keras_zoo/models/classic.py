@@ -152,7 +152,7 @@ def _vgg(stages, input_shape, num_classes, width, dense_units, dropout, batch_no
 
 
 # No dropout in the smoke variant: 16 thin plain layers learn slowly, and dropout on 32
-# units made ten steps' progress on one batch a matter of luck (AlexNet's smoke keeps it).
+# units makes ten steps' progress on one batch a matter of luck (AlexNet's smoke keeps it).
 _VGG_SMOKE = {"input_shape": (32, 32, 3), "num_classes": 10, "width": 0.0625,
               "dense_units": 32, "dropout": 0.0}
 

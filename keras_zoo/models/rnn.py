@@ -20,9 +20,9 @@ CELLS = {"rnn": layers.SimpleRNN, "gru": layers.GRU, "lstm": layers.LSTM}
 def default_unroll(window, cell="rnn"):
     """Per-backend default for `unroll`: True only for SimpleRNN on torch, fixed windows.
 
-    Measured in `benchmarks/` (RESULTS.md): on the torch backend an unrolled SimpleRNN
-    trains 1.2-2.4x faster at windows 12-128; Keras 3.15's torch LSTM/GRU ignore `unroll`
-    on CPU (and unrolling would switch cuDNN off on GPU); TF and JAX compile the loop.
+    On the torch backend an unrolled SimpleRNN trains faster than the step-by-step loop
+    (benchmarks/RESULTS.md); Keras 3.15's torch LSTM/GRU ignore `unroll` on CPU (and
+    unrolling would switch cuDNN off on GPU); TF and JAX compile the loop.
     """
     return keras.backend.backend() == "torch" and cell == "rnn" and window is not None
 
