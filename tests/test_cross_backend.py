@@ -6,8 +6,8 @@ back in safe mode: same weights, same predictions. Then one child process per ot
 backend loads every file with `keras.saving.load_model` (safe mode) and must predict the
 same numbers. CI runs the suite once per backend, so every ordered pair is covered.
 
-The models are built and saved once per backend run: the first pytest-xdist worker that
-needs them writes them to a folder that all workers of the run share, under a file lock.
+Each model is built and saved once per backend run, by whichever pytest-xdist worker
+needs it first, into a folder that all workers of the run share (one file lock per model).
 """
 
 import json
@@ -63,39 +63,40 @@ print("RESULTS " + json.dumps(results))
 
 
 @pytest.fixture(scope="session")
-def saved_models(tmp_path_factory, worker_id):
-    """{name: param count}; <folder>/<name>.keras and .npz (x, y, weights) for every model."""
-    # pytest-xdist workers' temp folders share a parent that is fresh for each run.
-    root = tmp_path_factory.getbasetemp()
+def saved_folder(tmp_path_factory, worker_id):
+    """The folder of this run's saved models, shared by its pytest-xdist workers."""
+    root = tmp_path_factory.getbasetemp()  # the workers' folders share a fresh parent
     folder = (root if worker_id == "master" else root.parent) / f"saved_on_{CURRENT}"
-    with FileLock(f"{folder}.lock"):
-        if not (folder / "params.json").exists():
-            folder.mkdir(exist_ok=True)
-            params = {}
-            for name in MODELS:
-                model = set_deterministic_weights(
-                    keras_zoo.build(name, **keras_zoo.model_info(name).smoke))
-                x, _ = example(name, model)
-                model.save(folder / f"{name}.keras")
-                weights = {f"w/{w.path}": keras.ops.convert_to_numpy(w) for w in model.weights}
-                np.savez(folder / f"{name}.npz", **to_npz("x", x),
-                         **to_npz("y", forward(model, x)), **weights)
-                params[name] = model.count_params()
-            (folder / "params.json").write_text(json.dumps(params))
-    return folder, json.loads((folder / "params.json").read_text())
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+def saved(folder, name):
+    """<folder>/<name>.keras and .npz (x, y, weights by path, params), written once."""
+    path = folder / f"{name}.npz"
+    with FileLock(f"{folder / name}.lock"):
+        if not path.exists():
+            model = set_deterministic_weights(
+                keras_zoo.build(name, **keras_zoo.model_info(name).smoke))
+            x, _ = example(name, model)
+            model.save(folder / f"{name}.keras")
+            weights = {f"w/{w.path}": keras.ops.convert_to_numpy(w) for w in model.weights}
+            np.savez(path, **to_npz("x", x), **to_npz("y", forward(model, x)), **weights,
+                     params=model.count_params())
+    return np.load(path)
 
 
 @pytest.mark.parametrize("name", MODELS)
-def test_load_on_this_backend(name, saved_models):
+def test_load_on_this_backend(name, saved_folder):
     """Safe mode, the same weights under the same paths, the same predictions."""
-    folder, _ = saved_models
-    data = np.load(folder / f"{name}.npz")
-    loaded = keras.saving.load_model(folder / f"{name}.keras")  # safe_mode=True
+    data = saved(saved_folder, name)
+    loaded = keras.saving.load_model(saved_folder / f"{name}.keras")  # safe_mode=True
     assert loaded.name == name
-    saved = {k[2:]: data[k] for k in data.files if k.startswith("w/")}
-    assert [w.path for w in loaded.weights] == list(saved)
+    weights = {k[2:]: data[k] for k in data.files if k.startswith("w/")}
+    assert [w.path for w in loaded.weights] == list(weights)
     for w in loaded.weights:
-        np.testing.assert_array_equal(keras.ops.convert_to_numpy(w), saved[w.path], err_msg=w.path)
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(w), weights[w.path],
+                                      err_msg=w.path)
     y, expected = flat(forward(loaded, from_npz(data, "x"))), flat(from_npz(data, "y"))
     for a, b in zip(y, expected, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
@@ -103,9 +104,9 @@ def test_load_on_this_backend(name, saved_models):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("other", [b for b in BACKENDS if b != CURRENT])
-def test_load_on_other_backend(other, saved_models):
-    folder, params = saved_models
-    proc = subprocess.run([sys.executable, "-c", LOAD_EVERYTHING, str(folder), str(TESTS)],
+def test_load_on_other_backend(other, saved_folder):
+    params = {name: int(saved(saved_folder, name)["params"]) for name in MODELS}
+    proc = subprocess.run([sys.executable, "-c", LOAD_EVERYTHING, str(saved_folder), str(TESTS)],
                           capture_output=True, text=True, timeout=900,
                           env=subprocess_env(other))
     lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULTS ")]

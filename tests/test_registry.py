@@ -123,7 +123,15 @@ def test_overrides_change_the_output_width(name):
     assert flat(forward(model, x))[0].shape[-1] == 5
 
 
-@pytest.mark.parametrize("name", MODELS)
+# ResNet-101 and -152 train the same bottleneck blocks as ResNet-50, only more of them:
+# their ten steps are in the fuller tier (`pytest -m full`); every other test here, the
+# goldens and the save/load round trips still run them in the default tier.
+DEEP_ONLY_IN_FULL = ("resnet101", "resnet152")
+TRAINED = [pytest.param(n, marks=pytest.mark.full) if n in DEEP_ONLY_IN_FULL else n
+           for n in MODELS]
+
+
+@pytest.mark.parametrize("name", TRAINED)
 def test_training_steps_lower_the_loss(name, build_deterministic):
     """Ten Adam steps on one fixed batch: the loss goes down and every weight moves.
 
