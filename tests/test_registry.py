@@ -196,6 +196,18 @@ def test_unknown_name_suggests_the_closest():
         keras_zoo.model_info("definitely_not_a_model")
 
 
+def test_every_registered_class_is_public():
+    """Each "keras_zoo>Name" class is `keras_zoo.layers.Name` or `keras_zoo.models.Name`."""
+    registered = {key.split(">", 1)[1]: cls for key, cls in
+                  keras.saving.get_custom_objects().items() if key.startswith("keras_zoo>")}
+    assert len(registered) >= 30
+    for name, cls in registered.items():
+        is_layer = issubclass(cls, keras.layers.Layer) and not issubclass(cls, keras.Model)
+        home = keras_zoo.layers if is_layer else keras_zoo.models
+        assert getattr(home, name, None) is cls, f"keras_zoo>{name} is not {home.__name__}.{name}"
+        assert name in home.__all__, f"{name} is missing from {home.__name__}.__all__"
+
+
 def test_unknown_kwarg_lists_the_valid_ones():
     with pytest.raises(ValueError, match="num_clases") as err:
         keras_zoo.build("lenet5", num_clases=3)

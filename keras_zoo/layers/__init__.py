@@ -1,9 +1,57 @@
 """Custom layers, registered as "keras_zoo>Name" for safe-mode loading.
 
-Importing keras_zoo registers every layer module (the model modules import the rest).
+Every public layer is importable from here, as from `keras.layers`:
+
+    from keras_zoo.layers import GCNConv, MessagePassing, BahdanauAttention
 """
 
-import keras_zoo.layers.graph_blocks  # noqa: F401  (also registers layers.graph)
-from keras_zoo.layers.checks import InputShapeCheck, checked_input  # noqa: F401
-from keras_zoo.layers.conv import DepthwiseConv2D  # noqa: F401
-from keras_zoo.layers.shuffle import ChannelShuffle, ChannelSplit  # noqa: F401
+from keras_zoo.layers.attention import (
+    AttentionLSTMDecoder,
+    BahdanauAttention,
+    ClassToken,
+    PaddingMask,
+    PatchEmbedding,
+    PositionEmbedding,
+    SinusoidalPositionEncoding,
+)
+from keras_zoo.layers.checks import InputShapeCheck, checked_input
+from keras_zoo.layers.conv import DepthwiseConv2D
+from keras_zoo.layers.generative import SinusoidalEmbedding
+from keras_zoo.layers.graph import GATConv, GCNConv, GINConv, MessagePassing
+from keras_zoo.layers.graph_blocks import (
+    EdgeConditionedConv,
+    GlobalAttentionPool,
+    GlobalPool,
+    InteractionNetwork,
+)
+from keras_zoo.layers.rbf import GaussianRBF
+from keras_zoo.layers.recurrent import BidirectionalRNN, LectureGRUCell, LectureLSTMCell
+from keras_zoo.layers.shuffle import ChannelShuffle, ChannelSplit
+
+__all__ = [
+    "AttentionLSTMDecoder",
+    "BahdanauAttention",
+    "BidirectionalRNN",
+    "ChannelShuffle",
+    "ChannelSplit",
+    "ClassToken",
+    "DepthwiseConv2D",
+    "EdgeConditionedConv",
+    "GATConv",
+    "GCNConv",
+    "GINConv",
+    "GaussianRBF",
+    "GlobalAttentionPool",
+    "GlobalPool",
+    "InputShapeCheck",
+    "InteractionNetwork",
+    "LectureGRUCell",
+    "LectureLSTMCell",
+    "MessagePassing",
+    "PaddingMask",
+    "PatchEmbedding",
+    "PositionEmbedding",
+    "SinusoidalEmbedding",
+    "SinusoidalPositionEncoding",
+    "checked_input",
+]

@@ -1,4 +1,8 @@
-"""Model families; importing this package registers every builder (one line per module)."""
+"""Model families; importing this package registers every builder (one line per module).
+
+The subclassed models (their own `train_step` or sampling) are importable from here; the
+functional ones come from `keras_zoo.build(name)`.
+"""
 
 import keras_zoo.models.attention  # noqa: F401
 import keras_zoo.models.autoencoder  # noqa: F401
@@ -17,3 +21,10 @@ import keras_zoo.models.rnn  # noqa: F401
 import keras_zoo.models.segmentation  # noqa: F401
 import keras_zoo.models.seq2seq  # noqa: F401
 import keras_zoo.models.vae  # noqa: F401
+from keras_zoo.models.detection import SingleShotDetector
+from keras_zoo.models.diffusion import DDPM
+from keras_zoo.models.energy import RBM, Hopfield
+from keras_zoo.models.gan import GAN, GANOptimizer
+from keras_zoo.models.vae import VAE
+
+__all__ = ["DDPM", "GAN", "GANOptimizer", "RBM", "VAE", "Hopfield", "SingleShotDetector"]
