@@ -18,7 +18,7 @@ from pathlib import Path
 
 import keras
 
-from keras_zoo.datasets import DatasetUnavailableError
+from keras_zoo.datasets import DATA_CHOICES, DatasetUnavailableError
 
 SMOKE_EPOCHS = 1
 
@@ -30,7 +30,7 @@ def _excepthook(kind, value, tb, _default=sys.excepthook):
     _default(kind, value, tb)
 
 
-def setup(description, *, epochs, batch_size, data=("embedded", "full"), **choices):
+def setup(description, *, epochs, batch_size, data=DATA_CHOICES, **choices):
     """Parse the shared flags, seed everything, print the backend; returns the args.
 
     Args:
@@ -39,7 +39,8 @@ def setup(description, *, epochs, batch_size, data=("embedded", "full"), **choic
             dict from the values of one choice flag to epochs, e.g. `{"gan_mlp": 60,
             "dcgan": 10}` with `model=("gan_mlp", "dcgan")`.
         batch_size: default batch size.
-        data: the `--data` values this tutorial supports; the first is the default.
+        data: the `--data` values this tutorial supports (of `datasets.DATA_CHOICES`);
+            the first is the default.
         **choices: extra choice flags, e.g. `series=("airline", "synthetic")` adds
             `--series {airline,synthetic}` defaulting to the first.
 
@@ -47,6 +48,8 @@ def setup(description, *, epochs, batch_size, data=("embedded", "full"), **choic
         `argparse.Namespace` with epochs, batch_size, data, smoke, out (a `Path`), seed,
         the extra choices, name (the script's name) and backend.
     """
+    if not data or set(data) - set(DATA_CHOICES):
+        raise ValueError(f"data must be some of {DATA_CHOICES}, got {data!r}")
     script = Path(sys.argv[0]).stem or "tutorial"
     parser = argparse.ArgumentParser(
         description=description, formatter_class=argparse.RawDescriptionHelpFormatter)

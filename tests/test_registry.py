@@ -196,6 +196,17 @@ def test_unknown_name_suggests_the_closest():
         keras_zoo.model_info("definitely_not_a_model")
 
 
+def test_summaries_state_the_default_parameter_counts():
+    """A count in a builder's summary line ("61,706 parameters") is the default model's."""
+    stated = {name: re.findall(r"([\d,]{5,}) parameters", keras_zoo.model_info(name).summary)
+              for name in MODELS}
+    stated = {name: counts for name, counts in stated.items() if counts}
+    assert {"lenet5", "resnet18", "resnet50"} <= set(stated)
+    with shapes_only():
+        for name, counts in stated.items():
+            assert counts == [f"{keras_zoo.build(name).count_params():,}"], name
+
+
 def test_every_registered_class_is_public():
     """Each "keras_zoo>Name" class is `keras_zoo.layers.Name` or `keras_zoo.models.Name`."""
     registered = {key.split(">", 1)[1]: cls for key, cls in

@@ -139,7 +139,9 @@ SMOKE = {"input_shape": (28, 28, 1), "num_classes": 10, "width": 0.0625, "stem":
 @register_model(family="cnn", smoke=SMOKE)
 def resnet18(input_shape=(224, 224, 3), num_classes=1000, width=1.0, stem="imagenet",
              use_bias=True, name="resnet18"):
-    """ResNet-18: basic blocks (2, 2, 2, 2); 11,689,512 parameters without biases (torchvision).
+    """ResNet-18: basic blocks (2, 2, 2, 2); 11,703,912 parameters at the defaults.
+
+    With `use_bias=False` its trainable parameters are torchvision's 11,689,512.
 
     Arguments as `resnet` (width: multiplier of 64, 128, 256, 512 filters).
     """
@@ -149,7 +151,9 @@ def resnet18(input_shape=(224, 224, 3), num_classes=1000, width=1.0, stem="image
 @register_model(family="cnn", smoke=SMOKE)
 def resnet34(input_shape=(224, 224, 3), num_classes=1000, width=1.0, stem="imagenet",
              use_bias=True, name="resnet34"):
-    """ResNet-34: basic blocks (3, 4, 6, 3); 21,797,672 parameters without biases (torchvision).
+    """ResNet-34: basic blocks (3, 4, 6, 3); 21,823,208 parameters at the defaults.
+
+    With `use_bias=False` its trainable parameters are torchvision's 21,797,672.
 
     Arguments as `resnet`.
     """
