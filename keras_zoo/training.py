@@ -1,13 +1,81 @@
-"""The one place with per-backend training code.
+"""The one place with per-backend training code: one gradient primitive and two adapters.
 
-Keras 3 has no backend-agnostic gradient API, so anything that needs gradients outside
-`model.fit`'s own step (the lecture's explicit training loop; the GAN's two-optimizer
-step inside `fit`) is written here once per backend and chosen by
-`keras.backend.backend()`. Everything else in keras_zoo uses `keras.ops` only; backend
-modules are imported lazily inside the functions below.
+Keras 3 has no backend-neutral "backward pass", so anything that needs gradients outside
+`model.fit`'s own step is built on one primitive written once per backend:
+
+- `minimize(loss_fn, variables, optimizer)`: the gradients of `loss_fn()` with respect to
+  `variables`, applied with `optimizer` (TensorFlow GradientTape, `jax.value_and_grad`
+  on stateless values, PyTorch autograd).
+
+and two adapters that give it what the backend needs around it:
+
+- `fit_step(model, step_fn, *args)`: a `Model.train_step` / `test_step` written once as
+  `step_fn(data) -> logs` (on JAX, `fit` passes and expects its state; it is threaded
+  through a `keras.StatelessScope` here);
+- `make_train_step(model, loss_fn, optimizer)`: the lecture's explicit loop, compiled
+  (`tf.function`, `jax.jit`; eager on PyTorch).
+
+Models that own an algorithm (the GAN's two-player step) write it in backend-neutral
+lines on top of `minimize`. `OptimizerGroup` holds several optimizers as the one
+`model.optimizer` that `fit` and `save` know. Backend modules are imported lazily.
 """
 
+import contextlib
+import contextvars
+
 import keras
+
+# On JAX, the variables whose values the enclosing `_stateless` scope maps (see `minimize`).
+_MAPPED = contextvars.ContextVar("keras_zoo_mapped_variables", default=None)
+
+
+def minimize(loss_fn, variables, optimizer):
+    """One gradient step: differentiate `loss_fn()` w.r.t. `variables`, apply `optimizer`.
+
+    Args:
+        loss_fn: a function of no arguments returning a scalar loss, or `(loss, aux)`;
+            `aux` (any tensors computed on the way, e.g. generated images) is returned
+            as it is: wrap it in `keras.ops.stop_gradient` before reusing it in a loss.
+        variables: the trainable variables to update.
+        optimizer: a Keras optimizer (built here on `variables` if it is not yet).
+
+    Returns:
+        `(loss, aux)`: the loss before the update (`aux` is None if `loss_fn` returns a
+        loss alone).
+
+    On JAX this runs inside `fit_step` or `make_train_step`, which map every variable to
+    its current (traced) value.
+    """
+    variables = list(variables)
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        return _tensorflow_minimize(loss_fn, variables, optimizer)
+    if backend == "jax":
+        return _jax_minimize(loss_fn, variables, optimizer)
+    if backend == "torch":
+        return _torch_minimize(loss_fn, variables, optimizer)
+    raise NotImplementedError(f"no gradient step for the {backend!r} backend")
+
+
+def fit_step(model, step_fn, *args):
+    """`Model.train_step` / `test_step` written once as `step_fn(data) -> logs`.
+
+    TensorFlow and PyTorch call the step with `(data)` and read the variables in place;
+    JAX calls it with `(state, data)`, where state is (trainable, non_trainable,
+    [optimizer,] metrics) values, and expects `(logs, new_state)`.
+    """
+    if keras.backend.backend() != "jax":
+        return step_fn(*args)
+    state, data = args
+    groups = [model.trainable_variables, model.non_trainable_variables]
+    if len(state) == 4:  # train_step; test_step has no optimizer state
+        groups.append(model.optimizer.variables)
+    groups.append(model.metrics_variables)
+    variables = [v for group in groups for v in group]
+    values = [value for group in state for value in group]
+    with _stateless(variables, values) as scope:
+        logs = step_fn(data)
+    return logs, tuple([scope.get_current_value(v) for v in group] for group in groups)
 
 
 def make_train_step(model, loss_fn, optimizer):
@@ -33,219 +101,184 @@ def make_train_step(model, loss_fn, optimizer):
     if not model.built:
         raise ValueError("make_train_step: build the model first (call it on a batch)")
     optimizer.build(model.trainable_variables)
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        return _tensorflow_step(model, loss_fn, optimizer)
-    if backend == "jax":
-        return _jax_step(model, loss_fn, optimizer)
-    if backend == "torch":
-        return _torch_step(model, loss_fn, optimizer)
-    raise NotImplementedError(f"no training step for the {backend!r} backend")
+
+    def step(x, y):
+        def loss():
+            y_pred = model(x, training=True)  # forward
+            return sum(model.losses, loss_fn(y, y_pred))
+
+        return minimize(loss, model.trainable_variables, optimizer)[0]  # backward, update
+
+    compiled = _compile(step, model.variables + optimizer.variables)
+    return lambda x, y: float(keras.ops.convert_to_numpy(compiled(x, y)))
 
 
-def _total_loss(loss_fn, y, y_pred, extra_losses):
-    loss = loss_fn(y, y_pred)
-    for extra in extra_losses:
-        loss = loss + extra
-    return loss
+class OptimizerGroup(keras.optimizers.Optimizer):
+    """Several named optimizers held as one `model.optimizer`.
+
+    `fit` and `save` know one optimizer per model; on JAX its `variables` are the state
+    that the stateless train step receives and returns. This group lists the variables
+    of every member (in the order given), saves and loads them with the model, and sets
+    a new learning rate (e.g. from a `LearningRateScheduler`) on every member. A model
+    builds each member on its own variables and applies it with `minimize`, e.g.
+    `minimize(loss, generator.trainable_variables, optimizer["generator"])`.
+
+    Args:
+        optimizers: dict name -> optimizer (or identifier, e.g. "adam").
+    """
+
+    def __init__(self, optimizers, name="optimizer_group", **kwargs):
+        super().__init__(learning_rate=0.0, name=name, **kwargs)
+        if not isinstance(optimizers, dict) or not optimizers:
+            raise ValueError(f"OptimizerGroup: expected a non-empty dict name -> optimizer, "
+                             f"got {optimizers!r}")
+        self._members = {key: keras.optimizers.get(value) for key, value in optimizers.items()}
+
+    def __getitem__(self, key):
+        if key not in self._members:
+            raise KeyError(f"OptimizerGroup has {sorted(self._members)}, not {key!r}")
+        return self._members[key]
+
+    def build(self, var_list):
+        unbuilt = [key for key, member in self._members.items() if not member.built]
+        if unbuilt:
+            raise ValueError(f"OptimizerGroup: build each member on its own variables first "
+                             f"(unbuilt: {unbuilt})")
+        self.built = True
+
+    @property
+    def variables(self):
+        return [v for member in self._members.values() for v in member.variables]
+
+    @property
+    def iterations(self):
+        return next(iter(self._members.values())).iterations
+
+    @property
+    def learning_rate(self):
+        return next(iter(self._members.values())).learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        for member in getattr(self, "_members", {}).values():
+            member.learning_rate = value
+
+    def apply(self, grads, trainable_variables=None):
+        raise NotImplementedError("OptimizerGroup: apply a member, e.g. group['generator']")
+
+    def finalize_variable_values(self, var_list):
+        pass  # members apply no EMA here
+
+    def get_config(self):
+        return {"name": self.name,
+                "optimizers": {key: keras.saving.serialize_keras_object(member)
+                               for key, member in self._members.items()}}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        config["optimizers"] = {key: keras.saving.deserialize_keras_object(value, custom_objects)
+                                for key, value in config["optimizers"].items()}
+        return cls(**config)
 
 
-def _tensorflow_step(model, loss_fn, optimizer):
+keras.saving.register_keras_serializable(package="keras_zoo")(OptimizerGroup)
+
+
+def _split(result):
+    return result if isinstance(result, tuple) else (result, None)
+
+
+# ---------------------------------------------------------------------- TensorFlow
+
+
+def _tensorflow_minimize(loss_fn, variables, optimizer):
     import tensorflow as tf
 
-    variables = model.trainable_variables
-
-    @tf.function
-    def step(x, y):
-        with tf.GradientTape() as tape:
-            y_pred = model(x, training=True)  # forward
-            loss = _total_loss(loss_fn, y, y_pred, model.losses)
-        grads = tape.gradient(loss, variables)  # backward
-        optimizer.apply(grads, variables)  # optimizer step
-        return loss
-
-    return lambda x, y: float(step(x, y))
+    with tf.GradientTape() as tape:
+        loss, aux = _split(loss_fn())  # forward
+    optimizer.apply(tape.gradient(loss, variables), variables)  # backward, update
+    return loss, aux
 
 
-def _jax_step(model, loss_fn, optimizer):
+# ------------------------------------------------------------------------- PyTorch
+
+
+def _torch_minimize(loss_fn, variables, optimizer):
+    import torch
+
+    loss, aux = _split(loss_fn())  # forward
+    # gradients of these variables only (no .grad accumulated on the others)
+    grads = torch.autograd.grad(loss, [v.value for v in variables], allow_unused=True)
+    with torch.no_grad():
+        optimizer.apply(list(grads), variables)
+    return loss.detach(), aux
+
+
+# ----------------------------------------------------------------------------- JAX
+
+
+@contextlib.contextmanager
+def _stateless(variables, values):
+    """Map `variables` to `values`; assignments are collected in the yielded scope."""
+    token = _MAPPED.set(list(variables))
+    try:
+        with keras.StatelessScope(state_mapping=list(zip(variables, values))) as scope:
+            yield scope
+    finally:
+        _MAPPED.reset(token)
+
+
+def _jax_minimize(loss_fn, variables, optimizer):
     import jax
 
-    trainable, non_trainable = model.trainable_variables, model.non_trainable_variables
+    mapped = _MAPPED.get()
+    if mapped is None:
+        raise RuntimeError("training.minimize on JAX runs inside training.fit_step or a "
+                           "step from training.make_train_step (they map the variables)")
+    ids = {id(v) for v in variables}
+    missing = ids - {id(v) for v in mapped}
+    if missing:
+        raise ValueError(f"training.minimize: {len(missing)} of the variables are not part "
+                         f"of the model whose step this is")
+    others = [v for v in mapped if id(v) not in ids]
+    other_values = [v.value for v in others]  # current values, from the enclosing scope
 
-    def forward(tv, ntv, x, y):
-        y_pred, ntv, losses = model.stateless_call(tv, ntv, x, training=True,
-                                                   return_losses=True)
-        return _total_loss(loss_fn, y, y_pred, losses), ntv
+    def loss_of(values):
+        mapping = [*zip(variables, values), *zip(others, other_values)]
+        with keras.StatelessScope(state_mapping=mapping, collect_losses=True) as scope:
+            loss, aux = _split(loss_fn())
+        return loss, (aux, [scope.get_current_value(v) for v in others])
 
-    grad_fn = jax.value_and_grad(forward, has_aux=True)
+    (loss, (aux, updated)), grads = jax.value_and_grad(loss_of, has_aux=True)(
+        [v.value for v in variables])
+    for variable, value in zip(others, updated):  # BatchNorm statistics, seed states
+        variable.assign(value)
+    optimizer.apply(grads, variables)  # assignments go to the enclosing scope
+    return loss, aux
+
+
+def _compile(step, variables):
+    """`step(*args)` compiled for this backend; it updates `variables` in place."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(step)
+    if backend != "jax":
+        return step
+    import jax
 
     @jax.jit
-    def pure_step(tv, ntv, ov, x, y):
-        (loss, ntv), grads = grad_fn(tv, ntv, x, y)  # forward + backward
-        tv, ov = optimizer.stateless_apply(ov, grads, tv)  # optimizer step
-        return loss, tv, ntv, ov
+    def pure(values, *args):
+        with _stateless(variables, values) as scope:
+            out = step(*args)
+        return out, [scope.get_current_value(v) for v in variables]
 
-    def step(x, y):
-        state = ([v.value for v in trainable], [v.value for v in non_trainable],
-                 [v.value for v in optimizer.variables])
-        loss, *new_state = pure_step(*state, x, y)
-        for variables, values in zip((trainable, non_trainable, optimizer.variables), new_state):
-            for variable, value in zip(variables, values):
-                variable.assign(value)
-        return float(loss)
+    def run(*args):
+        out, values = pure([v.value for v in variables], *args)
+        for variable, value in zip(variables, values):
+            variable.assign(value)
+        return out
 
-    return step
-
-
-def _torch_step(model, loss_fn, optimizer):
-    import torch
-
-    variables = model.trainable_variables
-
-    def step(x, y):
-        x, y = keras.ops.convert_to_tensor(x), keras.ops.convert_to_tensor(y)
-        model.zero_grad()  # optimizer.zero_grad() in the lecture
-        y_pred = model(x, training=True)  # forward
-        loss = _total_loss(loss_fn, y, y_pred, model.losses)
-        loss.backward()  # backward
-        grads = [v.value.grad for v in variables]
-        with torch.no_grad():
-            optimizer.apply(grads, variables)  # optimizer step
-        return float(loss.detach())
-
-    return step
-
-
-# ------------------------------------------------------------------------------ GAN steps
-# One batch of `keras_zoo.models.gan.GAN.fit`: a generator step (D should call G(z) real),
-# then a discriminator step on real images and the same, detached G(z), each with its own
-# optimizer (`gan.optimizer` is a GANOptimizer holding both). The losses, the noise and
-# the metrics are the GAN's own backend-neutral methods; only gradients differ here.
-# As in keras.io's "Customizing what happens in fit()" guides for TensorFlow, JAX, PyTorch.
-
-
-def gan_train_step(gan, *args):
-    """`GAN.train_step`: `(data) -> logs`, or on JAX `(state, data) -> (logs, state)`."""
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        return _tensorflow_gan_step(gan, *args)
-    if backend == "jax":
-        return _jax_gan_step(gan, *args)
-    if backend == "torch":
-        return _torch_gan_step(gan, *args)
-    raise NotImplementedError(f"no GAN training step for the {backend!r} backend")
-
-
-def gan_test_step(gan, *args):
-    """`GAN.test_step`: both losses, no update; JAX threads its state through."""
-    if keras.backend.backend() != "jax":
-        return gan.evaluate_batch(*args)
-    (trainable, non_trainable, metrics), data = args
-    variables = gan.trainable_variables + gan.non_trainable_variables + gan.metrics_variables
-    with keras.StatelessScope(state_mapping=list(zip(
-            variables, [*trainable, *non_trainable, *metrics]))) as scope:
-        logs = gan.evaluate_batch(data)
-    non_trainable = [scope.get_current_value(v) for v in gan.non_trainable_variables]
-    metrics = [scope.get_current_value(v) for v in gan.metrics_variables]
-    return logs, (trainable, non_trainable, metrics)
-
-
-def _tensorflow_gan_step(gan, data):
-    import tensorflow as tf
-
-    generator, discriminator = gan.generator, gan.discriminator
-    real, z = gan.unpack_batch(data)
-    with tf.GradientTape() as tape:  # generator step
-        fake = generator(z, training=True)
-        g_loss = gan.generator_loss(discriminator(fake, training=True))
-    variables = generator.trainable_variables
-    gan.optimizer.generator_optimizer.apply(tape.gradient(g_loss, variables), variables)
-    fake = keras.ops.stop_gradient(fake)
-    with tf.GradientTape() as tape:  # discriminator step
-        d_loss = gan.discriminator_loss(discriminator(real, training=True),
-                                        discriminator(fake, training=True))
-    variables = discriminator.trainable_variables
-    gan.optimizer.discriminator_optimizer.apply(tape.gradient(d_loss, variables), variables)
-    return gan.track_losses(d_loss, g_loss)
-
-
-def _torch_gan_step(gan, data):
-    import torch
-
-    def update(loss, variables, optimizer):
-        gan.zero_grad()
-        loss.backward()
-        grads = [v.value.grad for v in variables]
-        with torch.no_grad():
-            optimizer.apply(grads, variables)
-
-    generator, discriminator = gan.generator, gan.discriminator
-    real, z = gan.unpack_batch(data)
-    fake = generator(z, training=True)  # generator step
-    g_loss = gan.generator_loss(discriminator(fake, training=True))
-    update(g_loss, generator.trainable_variables, gan.optimizer.generator_optimizer)
-    fake = fake.detach()  # discriminator step
-    d_loss = gan.discriminator_loss(discriminator(real, training=True),
-                                    discriminator(fake, training=True))
-    update(d_loss, discriminator.trainable_variables, gan.optimizer.discriminator_optimizer)
-    return gan.track_losses(d_loss.detach(), g_loss.detach())
-
-
-def _jax_gan_step(gan, state, data):
-    import jax
-
-    trainable, non_trainable, optimizer_values, metrics = state
-    model_variables = gan.trainable_variables + gan.non_trainable_variables
-    position = {id(v): i for i, v in enumerate(gan.trainable_variables)}
-    g_opt, d_opt = gan.optimizer.generator_optimizer, gan.optimizer.discriminator_optimizer
-    g_state, d_state = optimizer_values[:len(g_opt.variables)], optimizer_values[
-        len(g_opt.variables):]
-
-    def indices(network):
-        return [position[id(v)] for v in network.trainable_variables]
-
-    def replaced(values, idx, new):
-        values = list(values)
-        for i, value in zip(idx, new):
-            values[i] = value
-        return values
-
-    def stateless(fn, trainable, non_trainable):
-        """Run `fn` on the given variable values; return its output and the new state."""
-        mapping = list(zip(model_variables, [*trainable, *non_trainable]))
-        with keras.StatelessScope(state_mapping=mapping) as scope:
-            out = fn()
-        return out, [scope.get_current_value(v) for v in gan.non_trainable_variables]
-
-    def g_loss_fn(g_values, non_trainable):
-        def fn():
-            real, z = gan.unpack_batch(data)  # fresh noise: the seed state is non-trainable
-            fake = gan.generator(z, training=True)
-            return gan.generator_loss(gan.discriminator(fake, training=True)), (real, fake)
-
-        (loss, aux), non_trainable = stateless(fn, replaced(trainable, g_idx, g_values),
-                                               non_trainable)
-        return loss, (aux, non_trainable)
-
-    def d_loss_fn(d_values, non_trainable, real, fake):
-        def fn():
-            return gan.discriminator_loss(gan.discriminator(real, training=True),
-                                          gan.discriminator(fake, training=True))
-
-        return stateless(fn, replaced(trainable, d_idx, d_values), non_trainable)
-
-    g_idx, d_idx = indices(gan.generator), indices(gan.discriminator)
-    g_values = [trainable[i] for i in g_idx]  # generator step
-    (g_loss, ((real, fake), non_trainable)), grads = jax.value_and_grad(
-        g_loss_fn, has_aux=True)(g_values, non_trainable)
-    g_values, g_state = g_opt.stateless_apply(g_state, grads, g_values)
-    trainable = replaced(trainable, g_idx, g_values)
-    d_values = [trainable[i] for i in d_idx]  # discriminator step
-    (d_loss, non_trainable), grads = jax.value_and_grad(d_loss_fn, has_aux=True)(
-        d_values, non_trainable, real, jax.lax.stop_gradient(fake))
-    d_values, d_state = d_opt.stateless_apply(d_state, grads, d_values)
-    trainable = replaced(trainable, d_idx, d_values)
-    with keras.StatelessScope(state_mapping=list(zip(gan.metrics_variables, metrics))) as scope:
-        logs = gan.track_losses(d_loss, g_loss)
-    metrics = [scope.get_current_value(v) for v in gan.metrics_variables]
-    return logs, (trainable, non_trainable, [*g_state, *d_state], metrics)
+    return run

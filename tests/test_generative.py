@@ -13,8 +13,8 @@ from helpers import set_deterministic_weights
 import keras_zoo
 from keras_zoo import evaluation
 from keras_zoo.models.diffusion import beta_schedule
-from keras_zoo.models.gan import GANOptimizer
 from keras_zoo.models.vae import bernoulli_nll, gaussian_kl
+from keras_zoo.training import OptimizerGroup
 
 SMALL_GAN = {"generator_units": (16, 32), "discriminator_units": (32,)}
 SMALL_VAE = {"units": (32, 32), "latent_dim": 4}
@@ -36,8 +36,8 @@ def test_gan_fit_trains_both_networks(mnist_small):
     x = mnist_small[0][:256] * 2.0 - 1.0  # [-1, 1]
     gan = set_deterministic_weights(keras_zoo.build("gan_mlp", seed=1, **SMALL_GAN))
     gan.compile()  # the notebook's two Adams
-    assert isinstance(gan.optimizer, GANOptimizer)
-    assert float(gan.optimizer.generator_optimizer.learning_rate) == pytest.approx(2e-4)
+    assert isinstance(gan.optimizer, OptimizerGroup)
+    assert float(gan.optimizer["generator"].learning_rate) == pytest.approx(2e-4)
     g0, d0 = weights(gan.generator), weights(gan.discriminator)
     history = gan.fit(x, batch_size=64, epochs=3, verbose=0).history
     assert set(history) == {"d_loss", "g_loss"}
@@ -49,8 +49,8 @@ def test_gan_fit_trains_both_networks(mnist_small):
     for before, after in ((g0, weights(gan.generator)), (d0, weights(gan.discriminator))):
         assert all(not np.array_equal(a, b) for a, b in zip(before, after))
     # one step of each optimizer per batch: 4 batches x 3 epochs
-    assert int(gan.optimizer.generator_optimizer.iterations) == 12
-    assert int(gan.optimizer.discriminator_optimizer.iterations) == 12
+    assert int(gan.optimizer["generator"].iterations) == 12
+    assert int(gan.optimizer["discriminator"].iterations) == 12
 
 
 def test_gan_steps_alternate_with_their_own_optimizers():
@@ -87,7 +87,7 @@ def test_gan_compiled_save_load_keeps_optimizer_state(tmp_path):
     gan.fit(x, batch_size=4, epochs=1, verbose=0)
     gan.save(tmp_path / "dcgan.keras")
     loaded = keras.saving.load_model(tmp_path / "dcgan.keras")
-    assert isinstance(loaded.optimizer, GANOptimizer)
+    assert isinstance(loaded.optimizer, OptimizerGroup)
     for a, b in zip(gan.optimizer.variables, loaded.optimizer.variables, strict=True):
         np.testing.assert_array_equal(numpy(a), numpy(b))
     z = np.random.default_rng(1).normal(size=(3, 100)).astype("float32")

@@ -1,4 +1,5 @@
-"""`keras_zoo.training.make_train_step`: the lecture's explicit loop, on the current backend.
+"""`keras_zoo.training`: the gradient primitive `minimize`, `fit_step`, `OptimizerGroup`,
+and `make_train_step` (the lecture's explicit loop), on the current backend.
 
 The strongest check: with plain SGD, the same starting weights and the same batches in
 the same order, the explicit loop and `model.train_on_batch` (what `fit` runs) must
@@ -12,7 +13,8 @@ import pytest
 from helpers import forward, set_deterministic_weights
 
 import keras_zoo
-from keras_zoo.training import make_train_step
+from keras_zoo import training
+from keras_zoo.training import OptimizerGroup, make_train_step, minimize
 
 SCCE = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
@@ -152,3 +154,75 @@ def test_unbuilt_model_raises():
     assert not model.built
     with pytest.raises(ValueError, match="build the model first"):
         make_train_step(model, SCCE, keras.optimizers.SGD(0.1))
+
+
+# ------------------------------------------------- the primitive under fit: by hand
+
+
+class Quadratic(keras.Model):
+    """loss = sum((w - mean(x))^2) with w trainable; counts loss evaluations in a
+    non-trainable variable updated inside the loss (like BatchNorm statistics)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.w = self.add_weight(shape=(2,), initializer=keras.initializers.Constant([1., -1.]))
+        self.calls = self.add_weight(shape=(), initializer="zeros", trainable=False)
+        self.built = True
+
+    def train_step(self, *args):
+        return training.fit_step(self, self.batch, *args)
+
+    def batch(self, data):
+        target = keras.ops.mean(data, axis=0)
+
+        def loss():
+            self.calls.assign_add(1.0)
+            return keras.ops.sum((self.w - target) ** 2), 2.0 * self.w
+
+        loss, aux = minimize(loss, [self.w], self.optimizer)
+        return {"loss": loss, "aux0": aux[0]}
+
+
+def test_minimize_takes_the_sgd_step_by_hand():
+    # w = (1, -1), target (3, 3): loss 4 + 16 = 20, gradient 2 (w - 3) = (-4, -8),
+    # SGD 0.1: w = (1.4, -0.2); then loss 1.6^2 + 3.2^2 = 12.8, w = (1.72, 0.44)
+    model = Quadratic()
+    model.compile(optimizer=keras.optimizers.SGD(0.1))
+    history = model.fit(np.full((4, 2), 3.0, "float32"), batch_size=4, epochs=2, verbose=0)
+    np.testing.assert_allclose(history.history["loss"], [20.0, 12.8], rtol=1e-6)
+    np.testing.assert_allclose(history.history["aux0"], [2.0, 2.8], rtol=1e-6)  # 2 w before
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(model.w), [1.72, 0.44], rtol=1e-6)
+    assert float(keras.ops.convert_to_numpy(model.calls)) == 2.0  # state written back
+    assert int(model.optimizer.iterations) == 2
+
+
+@pytest.mark.skipif(keras.backend.backend() != "jax", reason="JAX needs its state mapped")
+def test_minimize_on_jax_outside_a_step_says_where_it_runs():
+    w = keras.Variable(1.0)
+    with pytest.raises(RuntimeError, match="inside training.fit_step"):
+        minimize(lambda: w * w, [w], keras.optimizers.SGD(0.1))
+
+
+def test_optimizer_group_holds_its_members():
+    g, d = keras.optimizers.Adam(1e-3), keras.optimizers.SGD(0.5)
+    g.build([keras.Variable(np.zeros(3, "float32"))])
+    d.build([keras.Variable(np.zeros(2, "float32"))])
+    group = OptimizerGroup({"generator": g, "discriminator": d})
+    assert group["discriminator"] is d
+    assert group.variables == g.variables + d.variables  # fit's JAX state, saved files
+    group.learning_rate = 0.01  # e.g. a LearningRateScheduler: every member
+    assert float(g.learning_rate) == pytest.approx(0.01) == float(d.learning_rate)
+    with pytest.raises(KeyError, match="not 'critic'"):
+        group["critic"]
+    config = group.get_config()
+    clone = OptimizerGroup.from_config(config)
+    assert list(config["optimizers"]) == ["generator", "discriminator"]
+    assert isinstance(clone["discriminator"], keras.optimizers.SGD)
+
+
+def test_optimizer_group_rejects_bad_input():
+    with pytest.raises(ValueError, match="non-empty dict name -> optimizer"):
+        OptimizerGroup([keras.optimizers.SGD()])
+    group = OptimizerGroup({"a": keras.optimizers.SGD()})
+    with pytest.raises(ValueError, match=r"unbuilt: \['a'\]"):
+        group.build([])

@@ -4,9 +4,9 @@ Lecture "Neural network zoo" (GANs: a generator turns noise into samples, a disc
 tells them from real data; each improves against the other). The notebook's GAN (dense
 G: z 100 -> 128 -> 256 -> 512 -> 1024 -> 784 tanh, BatchNorm from 256; D: 784 -> 512 ->
 256 -> 1; LeakyReLU 0.2; Adam 2e-4, beta_1 0.5; batch 64; a generator step then a
-discriminator step per batch) trains here with `model.fit` on any backend; its two
-optimizers live in one `GANOptimizer` and the step is written once per backend in
-keras_zoo.training. `--model dcgan` trains the convolutional version instead.
+discriminator step per batch) trains here with `model.fit` on any backend: `GAN.train_batch`
+is written once, on the one gradient primitive `keras_zoo.training.minimize`.
+`--model dcgan` trains the convolutional version instead.
 
 Teaches: the two losses (D near log 2 = 0.69 means it cannot tell; G rising means D
 wins), a fixed noise batch watched epoch by epoch, and a quality number: the share of

@@ -24,7 +24,7 @@ import keras_zoo.models.vae  # noqa: F401
 from keras_zoo.models.detection import SingleShotDetector
 from keras_zoo.models.diffusion import DDPM
 from keras_zoo.models.energy import RBM, Hopfield
-from keras_zoo.models.gan import GAN, GANOptimizer
+from keras_zoo.models.gan import GAN
 from keras_zoo.models.vae import VAE
 
-__all__ = ["DDPM", "GAN", "GANOptimizer", "RBM", "VAE", "Hopfield", "SingleShotDetector"]
+__all__ = ["DDPM", "GAN", "RBM", "VAE", "Hopfield", "SingleShotDetector"]

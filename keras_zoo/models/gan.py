@@ -3,9 +3,9 @@
 A generator G maps noise z ~ N(0, I) to images in [-1, 1]; a discriminator D maps images
 to one logit, "real". Each batch is one generator step (make D call G(z) real) then one
 discriminator step (real -> 1, G(z) -> 0), each with its own Adam, as in the notebook.
-`GAN.train_step` dispatches to `keras_zoo.training.gan_train_step`, written once per
-backend (TensorFlow GradientTape, stateless JAX, PyTorch backward), so `fit`, callbacks,
-progress bars and `save` work as usual.
+`GAN.train_step` writes that step once, on `keras_zoo.training.minimize` (the one
+per-backend gradient primitive), so `fit`, callbacks, progress bars, `save` and resuming
+work as usual on every backend.
 
 Goodfellow et al., "Generative adversarial nets", NeurIPS 2014 (non-saturating G loss);
 Radford, Metz & Chintala, "Unsupervised representation learning with deep convolutional
@@ -27,69 +27,6 @@ _BCE = keras.losses.BinaryCrossentropy(from_logits=True)
 
 def _notebook_adam(name):
     return keras.optimizers.Adam(2e-4, beta_1=0.5, name=name)  # the notebook's Adam
-
-
-@keras.saving.register_keras_serializable(package="keras_zoo")
-class GANOptimizer(keras.optimizers.Optimizer):
-    """The generator's and the discriminator's optimizers, held as one `model.optimizer`.
-
-    `fit` keeps a single optimizer; on JAX its `variables` are the optimizer state that
-    the stateless train step receives and returns, so this wrapper lists both halves
-    (generator's first). `GAN.compile` builds each half on its own network and
-    `keras_zoo.training.gan_train_step` applies each; `apply` itself is not used.
-
-    Args:
-        generator_optimizer: optimizer (or identifier) of the generator.
-        discriminator_optimizer: optimizer (or identifier) of the discriminator.
-    """
-
-    def __init__(self, generator_optimizer, discriminator_optimizer, name="gan_optimizer",
-                 **kwargs):
-        super().__init__(learning_rate=0.0, name=name, **kwargs)
-        self.generator_optimizer = keras.optimizers.get(generator_optimizer)
-        self.discriminator_optimizer = keras.optimizers.get(discriminator_optimizer)
-
-    def build(self, var_list):
-        if not (self.generator_optimizer.built and self.discriminator_optimizer.built):
-            raise ValueError("GANOptimizer is built by GAN.compile (each half on its network)")
-        self.built = True
-
-    @property
-    def variables(self):
-        return self.generator_optimizer.variables + self.discriminator_optimizer.variables
-
-    @property
-    def iterations(self):
-        return self.generator_optimizer.iterations
-
-    @property
-    def learning_rate(self):
-        return self.generator_optimizer.learning_rate
-
-    @learning_rate.setter
-    def learning_rate(self, value):  # e.g. a LearningRateScheduler: both halves
-        if hasattr(self, "discriminator_optimizer"):
-            self.generator_optimizer.learning_rate = value
-            self.discriminator_optimizer.learning_rate = value
-
-    def apply(self, grads, trainable_variables=None):
-        raise NotImplementedError("GANOptimizer: apply each half (see GAN.train_step)")
-
-    def finalize_variable_values(self, var_list):
-        pass  # no EMA
-
-    def get_config(self):
-        serialize = keras.saving.serialize_keras_object
-        return {"name": self.name,
-                "generator_optimizer": serialize(self.generator_optimizer),
-                "discriminator_optimizer": serialize(self.discriminator_optimizer)}
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        for key in ("generator_optimizer", "discriminator_optimizer"):
-            config[key] = keras.saving.deserialize_keras_object(config[key], custom_objects)
-        return cls(**config)
 
 
 @keras.saving.register_keras_serializable(package="keras_zoo")
@@ -131,20 +68,21 @@ class GAN(CheckedImagesMixin, keras.Model):
                 **kwargs):
         """`optimizer` alone: used for the generator, a copy for the discriminator.
 
-        Without any: the notebook's Adam(2e-4, beta_1=0.5) for each. A `GANOptimizer` is
-        taken as is. The losses are the GAN's own (no `loss=`).
+        Without any: the notebook's Adam(2e-4, beta_1=0.5) for each. They are held as one
+        `training.OptimizerGroup` ("generator", "discriminator"), which is also taken as
+        is. The losses are the GAN's own (no `loss=`).
         """
         if kwargs.get("loss") is not None:
             raise ValueError("GAN.compile: the GAN computes its own losses; pass no loss")
-        if not isinstance(optimizer, GANOptimizer):
+        if not isinstance(optimizer, training.OptimizerGroup):
             g_opt = keras.optimizers.get(generator_optimizer or optimizer
                                          or _notebook_adam("generator_adam"))
             d_opt = discriminator_optimizer or (
                 type(g_opt).from_config({**g_opt.get_config(), "name": "discriminator_opt"})
                 if optimizer is not None else _notebook_adam("discriminator_adam"))
-            optimizer = GANOptimizer(g_opt, d_opt)
-        optimizer.generator_optimizer.build(self.generator.trainable_variables)
-        optimizer.discriminator_optimizer.build(self.discriminator.trainable_variables)
+            optimizer = training.OptimizerGroup({"generator": g_opt, "discriminator": d_opt})
+        optimizer["generator"].build(self.generator.trainable_variables)
+        optimizer["discriminator"].build(self.discriminator.trainable_variables)
         super().compile(optimizer=optimizer, **kwargs)
 
     def compile_from_config(self, config):  # a loaded model is compiled as it was saved
@@ -163,7 +101,7 @@ class GAN(CheckedImagesMixin, keras.Model):
                     "fake_logits": self.discriminator(generated, training=training)}
         return self.generator(inputs, training=training)
 
-    # ---- backend-neutral pieces of the train step (keras_zoo.training puts them together)
+    # ---- the training step, backend-neutral (keras_zoo.training holds the gradients)
 
     def sample_latent(self, batch_size, seed=None):
         """z ~ N(0, I) of shape (batch_size, latent_dim), from the model's seed generator."""
@@ -201,11 +139,32 @@ class GAN(CheckedImagesMixin, keras.Model):
         return self.track_losses(self.discriminator_loss(real_logits, fake_logits),
                                  self.generator_loss(fake_logits))
 
+    def train_batch(self, data):
+        """One generator step (D should call G(z) real), then one discriminator step on
+        the real images and the same, detached G(z); each with its own optimizer."""
+        real, z = self.unpack_batch(data)
+
+        def g_loss():
+            fake = self.generator(z, training=True)
+            return self.generator_loss(self.discriminator(fake, training=True)), fake
+
+        g_loss, fake = training.minimize(g_loss, self.generator.trainable_variables,
+                                         self.optimizer["generator"])
+        fake = ops.stop_gradient(fake)
+
+        def d_loss():
+            return self.discriminator_loss(self.discriminator(real, training=True),
+                                           self.discriminator(fake, training=True))
+
+        d_loss, _ = training.minimize(d_loss, self.discriminator.trainable_variables,
+                                      self.optimizer["discriminator"])
+        return self.track_losses(d_loss, g_loss)
+
     def train_step(self, *args):  # (data), or (state, data) on JAX
-        return training.gan_train_step(self, *args)
+        return training.fit_step(self, self.train_batch, *args)
 
     def test_step(self, *args):
-        return training.gan_test_step(self, *args)
+        return training.fit_step(self, self.evaluate_batch, *args)
 
     def generate(self, num, seed=None):
         """`num` images from fresh noise (a fixed int `seed` repeats them on a backend)."""
