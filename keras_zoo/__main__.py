@@ -1,4 +1,8 @@
-"""Command line: `python -m keras_zoo list [PATTERN] [--family F]`."""
+"""Command line.
+
+    python -m keras_zoo list [PATTERN] [--family F]   # registered models, parameter counts
+    python -m keras_zoo workarounds [--probe NAME]    # are the upstream problems still there?
+"""
 
 import argparse
 import sys
@@ -16,7 +20,14 @@ def main(argv=None):
     ls = sub.add_parser("list", help="list registered models with their parameter counts")
     ls.add_argument("pattern", nargs="?", default="*", help="shell-style name pattern")
     ls.add_argument("--family", default=None, help="only this family (mlp, cnn, rnn, ...)")
+    wa = sub.add_parser("workarounds", help="probe the upstream problems keras_zoo works "
+                        "around (keras_zoo.workarounds)")
+    wa.add_argument("--probe", default=None, help="run one probe in this process")
     args = parser.parse_args(argv)
+    if args.command == "workarounds":
+        from keras_zoo import workarounds
+
+        return workarounds.report(args.probe)
 
     import keras
 

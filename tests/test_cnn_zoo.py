@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 
 import keras_zoo
-from keras_zoo.layers import ChannelShuffle, ChannelSplit, DepthwiseConv2D
-from keras_zoo.layers.conv import depthwise_by_taps
+from keras_zoo.layers import ChannelShuffle, ChannelSplit
 from keras_zoo.models.classic import INCEPTION_V1, apply_inception_block
 from keras_zoo.models.mobile import apply_inverted_residual_block, apply_shuffle_block
 from keras_zoo.models.resnet import apply_basic_block, apply_bottleneck_block
@@ -192,68 +191,6 @@ def test_channel_split_halves():
     np.testing.assert_array_equal(right.ravel(), [4, 5, 6, 7])
     with pytest.raises(ValueError, match="odd"):
         ChannelSplit()(np.zeros((1, 1, 1, 5), "float32"))
-
-
-def _depthwise_numpy(x, weights, strides, padding):
-    """Depthwise convolution by loops over the kernel; "same" pads as TF and Keras do."""
-    (kh, kw), (sh, sw) = weights.shape[:2], strides
-    if padding == "same":
-        pads = []
-        for size, k, s in ((x.shape[1], kh, sh), (x.shape[2], kw, sw)):
-            total = max((-(-size // s) - 1) * s + k - size, 0)
-            pads.append((total // 2, total - total // 2))
-        x = np.pad(x, ((0, 0), *pads, (0, 0)))
-    out_h, out_w = (x.shape[1] - kh) // sh + 1, (x.shape[2] - kw) // sw + 1
-    out = np.zeros((x.shape[0], out_h, out_w, x.shape[3]), "float64")
-    for i in range(kh):
-        for j in range(kw):
-            out += x[:, i:i + sh * out_h:sh, j:j + sw * out_w:sw] * weights[i, j, :, 0]
-    return out
-
-
-@pytest.mark.parametrize("size", [7, 8])
-@pytest.mark.parametrize("kernel,strides,padding", [
-    (3, 1, "same"), (3, 2, "same"), (3, 2, "valid"), (5, 2, "same"), ((3, 2), (1, 2), "same")])
-def test_depthwise_by_taps_equals_the_convolution(size, kernel, strides, padding, rng):
-    """The shifted-taps form (used on JAX's CPU backend) is the depthwise convolution.
-
-    The reference is NumPy: TF's CPU kernel (without oneDNN, e.g. on AMD machines) rejects
-    unequal strides, so `keras.ops.depthwise_conv` is compared only where they are equal.
-    """
-    x = rng.normal(size=(2, size, size + 1, 3)).astype("float32")
-    kernel_size = (kernel, kernel) if isinstance(kernel, int) else kernel
-    weights = rng.normal(size=(*kernel_size, 3, 1)).astype("float32")
-    stride_pair = (strides, strides) if isinstance(strides, int) else strides
-    expected = _depthwise_numpy(x, weights, stride_pair, padding)
-    got = keras.ops.convert_to_numpy(depthwise_by_taps(
-        keras.ops.convert_to_tensor(x), keras.ops.convert_to_tensor(weights), stride_pair,
-        padding))
-    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
-    if stride_pair[0] == stride_pair[1]:
-        by_keras = keras.ops.depthwise_conv(x, weights, strides=stride_pair, padding=padding)
-        np.testing.assert_allclose(got, keras.ops.convert_to_numpy(by_keras), rtol=1e-5,
-                                   atol=1e-5)
-    # one output by hand: tap sum over the window at output (0, 0) of a "valid" conv
-    if padding == "valid":
-        by_hand = np.einsum("hwc,hwc->c", x[0, :kernel_size[0], :kernel_size[1]],
-                            weights[..., 0])
-        np.testing.assert_allclose(got[0, 0, 0], by_hand, rtol=1e-5)
-
-
-def test_depthwise_layer_is_keras_depthwise(rng):
-    """Same weights, bias, activation and config as keras.layers.DepthwiseConv2D."""
-    x = rng.normal(size=(2, 9, 9, 4)).astype("float32")
-    ours = DepthwiseConv2D(3, strides=2, padding="same", activation="relu", name="dw")
-    theirs = keras.layers.DepthwiseConv2D(3, strides=2, padding="same", activation="relu")
-    ours.build(x.shape), theirs.build(x.shape)
-    weights = [rng.normal(size=w.shape).astype("float32") for w in theirs.get_weights()]
-    ours.set_weights(weights), theirs.set_weights(weights)
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(ours(x)),
-                               keras.ops.convert_to_numpy(theirs(x)), rtol=1e-5, atol=1e-6)
-    config = ours.get_config()
-    assert config == DepthwiseConv2D.from_config(config).get_config()
-    assert {k: v for k, v in config.items() if k != "name"} == {
-        k: v for k, v in theirs.get_config().items() if k != "name"}
 
 
 def _block_model(apply, shape=(6, 6, 8), **kwargs):

@@ -15,6 +15,7 @@ in the first 1x1. Both have the same parameters.
 import keras
 from keras import layers
 
+from keras_zoo import workarounds
 from keras_zoo.layers import checked_input
 from keras_zoo.registry import register_model
 
@@ -35,16 +36,14 @@ def _conv_bn(x, filters, kernel_size, strides, use_bias, name, relu=True):
 def _shortcut(x, filters, strides, use_bias, name):
     """Identity, or a 1x1 conv + BatchNorm projection when the shape changes (option B).
 
-    A strided 1x1 convolution is written as its equivalent: keep every `strides`-th pixel
-    (a 1x1 max pool), then a 1x1 convolution; same weights, same outputs. PyTorch 2.13's
-    CPU kernel for the weight gradient of a strided 1x1 convolution on a channels-last
-    input (what Keras passes it) corrupts memory on AVX2-only machines.
+    A strided 1x1 convolution is written as its equivalent: keep every `strides`-th pixel,
+    then a 1x1 convolution; same weights, same outputs (`keras_zoo.workarounds`,
+    "onednn_avx2_strided_1x1").
     """
     if strides == 1 and x.shape[-1] == filters:
         return x
     if strides != 1:
-        x = layers.MaxPooling2D(1, strides=strides, padding="same",
-                                name=f"{name}_0_subsample")(x)  # (b, h / s, w / s, c)
+        x = workarounds.subsample(x, strides, name=f"{name}_0")  # (b, h / s, w / s, c)
     return _conv_bn(x, filters, 1, 1, use_bias, f"{name}_0", relu=False)
 
 

@@ -13,18 +13,9 @@ from keras import layers
 from keras_zoo.layers import checked_input
 from keras_zoo.layers.recurrent import LECTURE_CELLS
 from keras_zoo.registry import register_model
+from keras_zoo.workarounds import default_unroll
 
 CELLS = {"rnn": layers.SimpleRNN, "gru": layers.GRU, "lstm": layers.LSTM}
-
-
-def default_unroll(window, cell="rnn"):
-    """Per-backend default for `unroll`: True only for SimpleRNN on torch, fixed windows.
-
-    On the torch backend an unrolled SimpleRNN trains faster than the step-by-step loop
-    (benchmarks/RESULTS.md); Keras 3.15's torch LSTM/GRU ignore `unroll` on CPU (and
-    unrolling would switch cuDNN off on GPU); TF and JAX compile the loop.
-    """
-    return keras.backend.backend() == "torch" and cell == "rnn" and window is not None
 
 
 def apply_recurrent_stack(x, cell, units, num_layers=1, dropout=0.0, unroll=False,

@@ -1,0 +1,291 @@
+"""Backend and hardware workarounds, in one place, each kept only until upstream fixes it.
+
+Each `Workaround` in `WORKAROUNDS` names the upstream problem (a link), the package
+versions it was checked on, the code here that avoids it, and a `probe`: a small
+program that returns True while the upstream problem is still there. The tests
+(`tests/test_workarounds.py`) run every probe (the timed ones in the "full" tier) and
+fail when a probe finds the problem gone, or when a newer version of a package is
+installed than the workaround was checked on: then re-run the probe and remove the
+workaround, or raise its `checked` bound.
+
+    python -m keras_zoo workarounds          # run every probe, print what it finds
+"""
+
+import dataclasses
+import functools
+import importlib.metadata
+import os
+import subprocess
+import sys
+
+import keras
+from keras import layers, ops
+from packaging.version import Version
+
+# ---------------------------------------------------------------- 1. JAX depthwise taps
+
+
+@functools.cache
+def _jax_on_cpu_only():
+    return all(d.startswith("cpu") for d in keras.distribution.list_devices())
+
+
+def use_depthwise_taps(layer, inputs):
+    """Whether `DepthwiseConv2D` computes by shifted taps: JAX on CPU devices, multiplier
+    and dilation 1, channels last, static spatial size."""
+    return (keras.backend.backend() == "jax" and layer.depth_multiplier == 1
+            and tuple(layer.dilation_rate) == (1, 1)
+            and layer.data_format == "channels_last"
+            and None not in tuple(inputs.shape[1:3]) and _jax_on_cpu_only())
+
+
+def _same_padding(size, kernel, stride):
+    """TensorFlow's "same" padding (before, after) and the output size along one axis."""
+    out = -(-size // stride)
+    total = max((out - 1) * stride + kernel - size, 0)
+    return (total // 2, total - total // 2), out
+
+
+def depthwise_by_taps(x, kernel, strides, padding):
+    """Depthwise convolution (multiplier 1, channels last) as a sum of shifted copies.
+
+    Args:
+        x: (batch, h, w, c).
+        kernel: (kh, kw, c, 1), as `keras.layers.DepthwiseConv2D` stores it.
+        strides: (sh, sw).
+        padding: "same" or "valid".
+
+    Returns:
+        (batch, h_out, w_out, c), equal to `ops.depthwise_conv(x, kernel, strides, padding)`.
+    """
+    (kh, kw), (sh, sw), (h, w) = kernel.shape[:2], strides, x.shape[1:3]
+    if padding == "same":
+        pad_h, out_h = _same_padding(h, kh, sh)
+        pad_w, out_w = _same_padding(w, kw, sw)
+        x = ops.pad(x, ((0, 0), pad_h, pad_w, (0, 0)))
+    else:
+        out_h, out_w = (h - kh) // sh + 1, (w - kw) // sw + 1
+    outputs = 0
+    for i in range(kh):
+        for j in range(kw):  # tap (i, j): every output position reads x[i + s*y, j + s*x]
+            window = x[:, i: i + (out_h - 1) * sh + 1: sh, j: j + (out_w - 1) * sw + 1: sw]
+            outputs = outputs + window * kernel[i, j, :, 0]
+    return outputs
+
+
+# ------------------------------------------------------- 2. strided 1x1 conv subsample
+
+
+def subsample(x, strides, name):
+    """Every `strides`-th pixel (a 1x1 max pool): followed by a 1x1 convolution it is a
+    strided 1x1 convolution with the same weights and outputs, whose weight gradient
+    avoids oneDNN's AVX2 1x1 kernel (PyTorch on AVX2-only CPUs).
+
+    x: (b, h, w, c) -> (b, ceil(h / s), ceil(w / s), c); layer name f"{name}_subsample".
+    """
+    return layers.MaxPooling2D(1, strides=strides, padding="same",
+                               name=f"{name}_subsample")(x)
+
+
+# ------------------------------------------------------------ 3. SimpleRNN unroll on torch
+
+
+def default_unroll(window, cell="rnn"):
+    """Per-backend default for `unroll`: True only for SimpleRNN on torch, fixed windows.
+
+    On the torch backend Keras runs the recurrence as a Python loop of small ops; an
+    unrolled SimpleRNN trains faster (its probe below). Keras' torch LSTM/GRU ignore
+    `unroll` on CPU (and unrolling would switch cuDNN off on GPU); TF and JAX compile
+    the loop.
+    """
+    return keras.backend.backend() == "torch" and cell == "rnn" and window is not None
+
+
+# ----------------------------------------------------------------------- the register
+
+
+@dataclasses.dataclass(frozen=True)
+class Workaround:
+    """One upstream problem and what keras_zoo does about it.
+
+    Attributes:
+        name: key in `WORKAROUNDS`.
+        problem: what goes wrong upstream, and where.
+        upstream: link to the upstream report.
+        applied_by: the code in keras_zoo that avoids it.
+        checked: package -> first version not yet checked (the problem was seen on every
+            installed version below it).
+        timed: the probe compares timings (the "full" test tier runs it).
+    """
+
+    name: str
+    problem: str
+    upstream: str
+    applied_by: str
+    checked: dict
+    timed: bool = False
+
+    def versions_beyond_checked(self):
+        """{package: installed version} for installed packages at or past `checked`."""
+        beyond = {}
+        for package, bound in self.checked.items():
+            try:
+                installed = importlib.metadata.version(package)
+            except importlib.metadata.PackageNotFoundError:
+                continue
+            if Version(installed).release >= Version(bound).release:
+                beyond[package] = installed
+        return beyond
+
+    def probe(self):
+        """Run the probe in a fresh process: True while the upstream problem is there.
+
+        Returns None where it cannot show here (e.g. not an x86-64 CPU).
+        """
+        env = {**os.environ, **_PROBE_ENV.get(self.name, {})}
+        try:
+            done = subprocess.run(
+                [sys.executable, "-m", "keras_zoo", "workarounds", "--probe", self.name],
+                env=env, capture_output=True, text=True, timeout=60)
+        except subprocess.TimeoutExpired:
+            return True  # a hang is the problem too
+        if done.returncode == 0:
+            return {"present": True, "absent": False, "n/a": None}[
+                done.stdout.strip().splitlines()[-1]]
+        return True  # crashed (e.g. SIGSEGV in the probed kernel)
+
+
+WORKAROUNDS = {w.name: w for w in [
+    Workaround(
+        name="jax_cpu_depthwise",
+        problem="XLA's CPU grouped convolution (a depthwise conv is one group per channel) "
+                "and its gradient are slower than a sum of kh x kw shifted, scaled copies",
+        upstream="https://github.com/jax-ml/jax/issues/13800",
+        applied_by="keras_zoo.layers.DepthwiseConv2D (use_depthwise_taps, depthwise_by_taps)",
+        checked={"jaxlib": "0.11"}, timed=True),
+    Workaround(
+        name="onednn_avx2_strided_1x1",
+        problem="oneDNN's AVX2 1x1 convolution weight gradient (channels-last input, "
+                "stride > 1, fewer input channels than its block) writes past its "
+                "workspace: wrong gradients, hangs or crashes in PyTorch on AVX2-only CPUs",
+        upstream="https://github.com/uxlfoundation/oneDNN/issues/6035",
+        applied_by="keras_zoo.models.resnet (shortcut: workarounds.subsample + 1x1 conv)",
+        checked={"torch": "2.14"}),
+    Workaround(
+        name="torch_simple_rnn_loop",
+        problem="Keras' torch backend steps a recurrence as a Python loop of small ops; "
+                "for SimpleRNN the unrolled graph trains faster",
+        upstream="https://github.com/keras-team/keras/issues/20902",
+        applied_by="keras_zoo.workarounds.default_unroll (models.rnn, unroll='auto')",
+        checked={"keras": "3.16", "torch": "2.14"}, timed=True),
+]}
+
+# The probe of oneDNN's AVX2 kernel limits oneDNN to AVX2, so it shows on any x86-64 CPU.
+_PROBE_ENV = {"onednn_avx2_strided_1x1": {"ONEDNN_MAX_CPU_ISA": "AVX2", "OMP_NUM_THREADS": "1",
+                                         "KERAS_BACKEND": "torch"},
+              "jax_cpu_depthwise": {"KERAS_BACKEND": "jax", "XLA_FLAGS": ""},
+              "torch_simple_rnn_loop": {"KERAS_BACKEND": "torch"}}
+
+
+# ------------------------------------------------------ probes (run in a fresh process)
+
+
+def _best_seconds(fn, repeats=7):
+    import time
+
+    fn()  # compile / warm up
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def _probe_jax_cpu_depthwise():
+    """One training step of a 3x3 depthwise conv on (64, 14, 14, 48): XLA's grouped
+    convolution vs taps. Present while XLA's is more than 1.5x slower (measured: ~10x)."""
+    import jax
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    x = jax.numpy.asarray(rng.normal(size=(64, 14, 14, 48)).astype("float32"))
+    kernel = jax.numpy.asarray(rng.normal(size=(3, 3, 48, 1)).astype("float32"))
+
+    def grouped(x, k):
+        return jax.lax.conv_general_dilated(x, k.reshape(3, 3, 1, 48), (1, 1), "SAME",
+                                            dimension_numbers=("NHWC", "HWIO", "NHWC"),
+                                            feature_group_count=48)
+
+    def taps(x, k):
+        return depthwise_by_taps(x, k, (1, 1), "same")
+
+    def step_seconds(conv):
+        grad = jax.jit(jax.grad(lambda x, k: (conv(x, k) ** 2).sum(), argnums=(0, 1)))
+        return _best_seconds(lambda: jax.block_until_ready(grad(x, kernel)))
+
+    ratio = step_seconds(grouped) / step_seconds(taps)
+    print(f"XLA grouped conv / taps, one training step: {ratio:.2f}x")
+    return ratio > 1.5
+
+
+def _probe_onednn_avx2_strided_1x1():
+    """The weight gradient of a stride-2 1x1 conv, channels-last input with 4 channels,
+    against float64 by hand. Present while it is wrong (or the process crashes/hangs)."""
+    import platform
+
+    import torch
+
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        return None
+    torch.manual_seed(0)
+    x = torch.randn(32, 32, 32, 4).permute(0, 3, 1, 2)  # NCHW view of channels-last memory
+    weight = torch.randn(8, 4, 1, 1, requires_grad=True)
+    y = torch.nn.functional.conv2d(x, weight, stride=2)
+    upstream = torch.randn_like(y)
+    (grad,) = torch.autograd.grad(y, [weight], upstream)
+    expected = torch.einsum("nchw,nfhw->fc", x[:, :, ::2, ::2].double(), upstream.double())
+    error = ((grad[:, :, 0, 0].double() - expected).abs().max() / expected.abs().max()).item()
+    print(f"relative error of the weight gradient: {error:.2e}")
+    return error > 1e-4
+
+
+def _probe_torch_simple_rnn_loop():
+    """Forward + backward of SimpleRNN(32) on (64, 40, 1), torch backend: loop vs
+    unrolled. Present while the loop is more than 1.1x slower (measured: ~1.2x)."""
+    import numpy as np
+    import torch
+
+    x = torch.tensor(np.random.default_rng(0).normal(size=(64, 40, 1)).astype("float32"))
+
+    def step_seconds(unroll):
+        layer = layers.SimpleRNN(32, unroll=unroll)
+        layer.build(x.shape)
+        variables = [v.value for v in layer.trainable_variables]
+        return _best_seconds(lambda: torch.autograd.grad(layer(x).square().sum(), variables))
+
+    ratio = step_seconds(False) / step_seconds(True)
+    print(f"SimpleRNN loop / unrolled, one training step: {ratio:.2f}x")
+    return ratio > 1.1
+
+
+_PROBES = {"jax_cpu_depthwise": _probe_jax_cpu_depthwise,
+           "onednn_avx2_strided_1x1": _probe_onednn_avx2_strided_1x1,
+           "torch_simple_rnn_loop": _probe_torch_simple_rnn_loop}
+
+
+def report(name=None):
+    """CLI: with `name`, run that probe here and print present / absent / n/a; without,
+    run every probe in its own process and print what each finds. Returns 0."""
+    if name is not None:
+        if name not in _PROBES:
+            raise SystemExit(f"no probe {name!r}; known: {', '.join(_PROBES)}")
+        print({True: "present", False: "absent", None: "n/a"}[_PROBES[name]()])
+        return 0
+    for workaround in WORKAROUNDS.values():
+        found = {True: "present", False: "GONE: remove the workaround", None: "n/a here"}[
+            workaround.probe()]
+        beyond = workaround.versions_beyond_checked()
+        print(f"{workaround.name}: problem {found}"
+              f"{f'; newer than checked: {beyond}' if beyond else ''}")
+    return 0

@@ -1,0 +1,143 @@
+"""keras_zoo.workarounds: each workaround computes what upstream computes, and each stays
+only while its upstream problem does.
+
+- Parity: the shifted-taps depthwise convolution equals a NumPy reference and the Keras
+  layer; `default_unroll` and the tap switch decide as documented. (ResNet's subsample +
+  1x1 shortcut equals a strided 1x1 convolution: tests/test_cnn_zoo.py.)
+- Removal: every probe must still find its problem (timed probes in the "full" tier), and
+  the installed packages must be versions the workaround was checked on. When one of
+  these fails, upstream changed: re-run `python -m keras_zoo workarounds`, then remove
+  the workaround or raise its `checked` bound.
+"""
+
+import keras
+import numpy as np
+import pytest
+
+from keras_zoo import workarounds
+from keras_zoo.layers import DepthwiseConv2D
+from keras_zoo.workarounds import WORKAROUNDS, default_unroll, depthwise_by_taps
+
+# ------------------------------------------------------------------------------ removal
+
+
+@pytest.mark.parametrize("name", sorted(WORKAROUNDS))
+def test_installed_versions_are_ones_the_workaround_was_checked_on(name):
+    workaround = WORKAROUNDS[name]
+    beyond = workaround.versions_beyond_checked()
+    assert not beyond, (
+        f"{name}: installed {beyond}, newer than checked ({workaround.checked}). Run "
+        f"`python -m keras_zoo workarounds`: if the problem is gone, remove the workaround "
+        f"({workaround.applied_by}); otherwise raise `checked`. Upstream: "
+        f"{workaround.upstream}")
+
+
+def _still_there(name):
+    workaround = WORKAROUNDS[name]
+    present = workaround.probe()
+    if present is None:
+        pytest.skip(f"{name}: the probe cannot show the problem on this machine")
+    assert present, (f"{name}: the upstream problem is gone ({workaround.upstream}); "
+                     f"remove the workaround: {workaround.applied_by}")
+
+
+@pytest.mark.skipif(keras.backend.backend() != "torch",
+                    reason="a PyTorch problem: probed once, in the torch run")
+def test_onednn_avx2_strided_1x1_problem_is_still_there():
+    _still_there("onednn_avx2_strided_1x1")
+
+
+@pytest.mark.full  # timed: a benchmark, not part of the fast suite
+@pytest.mark.parametrize("name", sorted(n for n, w in WORKAROUNDS.items() if w.timed))
+def test_timed_problem_is_still_there(name):
+    _still_there(name)
+
+
+def test_every_workaround_has_a_probe_and_an_upstream_link():
+    for name, workaround in WORKAROUNDS.items():
+        assert name in workarounds._PROBES and name in workarounds._PROBE_ENV
+        assert workaround.upstream.startswith("https://github.com/")
+        assert workaround.checked
+
+
+# ------------------------------------------------------------------------------ parity
+
+
+def test_default_unroll_only_for_simple_rnn_on_torch():
+    on_torch = keras.backend.backend() == "torch"
+    assert default_unroll(40, "rnn") is on_torch
+    assert not default_unroll(40, "lstm") and not default_unroll(40, "gru")
+    assert not default_unroll(None, "rnn")  # variable length: never unrolled
+
+
+def test_depthwise_taps_only_where_they_apply():
+    x = keras.KerasTensor((2, 8, 8, 4))
+    plain = DepthwiseConv2D(3)
+    on_jax_cpu = keras.backend.backend() == "jax" and all(
+        d.startswith("cpu") for d in keras.distribution.list_devices())
+    assert workarounds.use_depthwise_taps(plain, x) is on_jax_cpu
+    for layer in (DepthwiseConv2D(3, depth_multiplier=2), DepthwiseConv2D(3, dilation_rate=2)):
+        assert not workarounds.use_depthwise_taps(layer, x)
+    assert not workarounds.use_depthwise_taps(plain, keras.KerasTensor((2, None, 8, 4)))
+
+
+def _depthwise_numpy(x, weights, strides, padding):
+    """Depthwise convolution by loops over the kernel; "same" pads as TF and Keras do."""
+    (kh, kw), (sh, sw) = weights.shape[:2], strides
+    if padding == "same":
+        pads = []
+        for size, k, s in ((x.shape[1], kh, sh), (x.shape[2], kw, sw)):
+            total = max((-(-size // s) - 1) * s + k - size, 0)
+            pads.append((total // 2, total - total // 2))
+        x = np.pad(x, ((0, 0), *pads, (0, 0)))
+    out_h, out_w = (x.shape[1] - kh) // sh + 1, (x.shape[2] - kw) // sw + 1
+    out = np.zeros((x.shape[0], out_h, out_w, x.shape[3]), "float64")
+    for i in range(kh):
+        for j in range(kw):
+            out += x[:, i:i + sh * out_h:sh, j:j + sw * out_w:sw] * weights[i, j, :, 0]
+    return out
+
+
+@pytest.mark.parametrize("size", [7, 8])
+@pytest.mark.parametrize("kernel,strides,padding", [
+    (3, 1, "same"), (3, 2, "same"), (3, 2, "valid"), (5, 2, "same"), ((3, 2), (1, 2), "same")])
+def test_depthwise_by_taps_equals_the_convolution(size, kernel, strides, padding, rng):
+    """The shifted-taps form (used on JAX's CPU backend) is the depthwise convolution.
+
+    The reference is NumPy: TF's CPU kernel (without oneDNN, e.g. on AMD machines) rejects
+    unequal strides, so `keras.ops.depthwise_conv` is compared only where they are equal.
+    """
+    x = rng.normal(size=(2, size, size + 1, 3)).astype("float32")
+    kernel_size = (kernel, kernel) if isinstance(kernel, int) else kernel
+    weights = rng.normal(size=(*kernel_size, 3, 1)).astype("float32")
+    stride_pair = (strides, strides) if isinstance(strides, int) else strides
+    expected = _depthwise_numpy(x, weights, stride_pair, padding)
+    got = keras.ops.convert_to_numpy(depthwise_by_taps(
+        keras.ops.convert_to_tensor(x), keras.ops.convert_to_tensor(weights), stride_pair,
+        padding))
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+    if stride_pair[0] == stride_pair[1]:
+        by_keras = keras.ops.depthwise_conv(x, weights, strides=stride_pair, padding=padding)
+        np.testing.assert_allclose(got, keras.ops.convert_to_numpy(by_keras), rtol=1e-5,
+                                   atol=1e-5)
+    # one output by hand: tap sum over the window at output (0, 0) of a "valid" conv
+    if padding == "valid":
+        by_hand = np.einsum("hwc,hwc->c", x[0, :kernel_size[0], :kernel_size[1]],
+                            weights[..., 0])
+        np.testing.assert_allclose(got[0, 0, 0], by_hand, rtol=1e-5)
+
+
+def test_depthwise_layer_is_keras_depthwise(rng):
+    """Same weights, bias, activation and config as keras.layers.DepthwiseConv2D."""
+    x = rng.normal(size=(2, 9, 9, 4)).astype("float32")
+    ours = DepthwiseConv2D(3, strides=2, padding="same", activation="relu", name="dw")
+    theirs = keras.layers.DepthwiseConv2D(3, strides=2, padding="same", activation="relu")
+    ours.build(x.shape), theirs.build(x.shape)
+    weights = [rng.normal(size=w.shape).astype("float32") for w in theirs.get_weights()]
+    ours.set_weights(weights), theirs.set_weights(weights)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(ours(x)),
+                               keras.ops.convert_to_numpy(theirs(x)), rtol=1e-5, atol=1e-6)
+    config = ours.get_config()
+    assert config == DepthwiseConv2D.from_config(config).get_config()
+    assert {k: v for k, v in config.items() if k != "name"} == {
+        k: v for k, v in theirs.get_config().items() if k != "name"}
