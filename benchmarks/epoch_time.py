@@ -274,7 +274,7 @@ class KerasTrainer:
 def graph_inputs(model, data):
     """(x, y, sample_weight) of `gcn_node_classifier`: the whole graph as a batch of one.
 
-    keras_zoo's graph batch dict (`keras_zoo.graphs`): nodes (1, N, F), senders and
+    keras_zoo's graph batch dict (`keras_zoo.datasets.graphs`): nodes (1, N, F), senders and
     receivers (1, E), node_mask (1, N), edge_mask (1, E); labels (1, N); the loss counts
     the labelled nodes only (sample_weight = the train mask).
     """

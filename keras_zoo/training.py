@@ -25,6 +25,8 @@ import contextvars
 
 import keras
 
+__all__ = ["OptimizerGroup", "fit_step", "make_train_step", "minimize"]
+
 # On JAX, the variables whose values the enclosing `_stateless` scope maps (see `minimize`).
 _MAPPED = contextvars.ContextVar("keras_zoo_mapped_variables", default=None)
 

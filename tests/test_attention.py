@@ -14,7 +14,7 @@ from helpers import forward, set_deterministic_weights
 
 import keras_zoo
 from keras_zoo.datasets import dates
-from keras_zoo.decoding import greedy_decode, teacher_forcing, translate
+from keras_zoo.datasets.text import END, START, CharVocab
 from keras_zoo.layers.attention import (
     AttentionLSTMDecoder,
     BahdanauAttention,
@@ -22,7 +22,7 @@ from keras_zoo.layers.attention import (
     PatchEmbedding,
     SinusoidalPositionEncoding,
 )
-from keras_zoo.text import END, START, CharVocab
+from keras_zoo.models.seq2seq import greedy_decode, teacher_forcing, translate
 
 np_ = keras.ops.convert_to_numpy
 

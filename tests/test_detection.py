@@ -1,7 +1,7 @@
 """The single-shot detector's pieces against small hand-computed cases.
 
 IoU, default boxes, box encoding/decoding, matching, NMS, average precision and mAP
-(keras_zoo.detection_utils, NumPy), SSD's loss with hard-negative mining (keras.ops, on
+(keras_zoo.datasets.boxes, NumPy), SSD's loss with hard-negative mining (keras.ops, on
 the current backend), the detector's config, and the generated digit canvases.
 """
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import keras_zoo
-from keras_zoo import detection_utils as du
+from keras_zoo.datasets import boxes as du
 from keras_zoo.datasets.scenes import make_digit_canvases
 from keras_zoo.models.detection import SingleShotDetector, ssd_loss
 

@@ -19,9 +19,9 @@ import scipy.sparse as sp
 from helpers import TESTS, subprocess_env
 
 import keras_zoo
-from keras_zoo.datasets import DatasetUnavailableError
+from keras_zoo.datasets import DatasetUnavailableError, molecules, particles
 from keras_zoo.datasets import graphs as gdata
-from keras_zoo.graphs import (
+from keras_zoo.datasets.graphs import (
     Graph,
     check_graph_batch,
     edges_from_adjacency,
@@ -220,15 +220,15 @@ def test_bad_graphs_give_clear_errors():
 
 def test_bad_smiles_are_skipped_and_counted():
     with pytest.raises(ValueError, match="rdkit cannot parse the SMILES 'C1CC'"):
-        gdata.smiles_to_graph("C1CC")
-    data = gdata.molecules_from_smiles(["CCO", "not a molecule", "c1ccccc1", "C" * 30],
+        molecules.smiles_to_graph("C1CC")
+    data = molecules.molecules_from_smiles(["CCO", "not a molecule", "c1ccccc1", "C" * 30],
                                        [1.0, 2.0, 3.0, 4.0], max_atoms=20)
     assert data["smiles"] == ["CCO", "c1ccccc1"] and list(data["y"]) == [1.0, 3.0]
     assert data["skipped"] == {"unparsable": [(1, "not a molecule")],
                                "too_large": [(3, "C" * 30)]}
     ethanol, benzene = data["graphs"]
-    assert ethanol.nodes.shape == (3, gdata.ATOM_FEATURES) and ethanol.num_edges == 4
-    assert benzene.edges.shape == (12, gdata.BOND_FEATURES)
+    assert ethanol.nodes.shape == (3, molecules.ATOM_FEATURES) and ethanol.num_edges == 4
+    assert benzene.edges.shape == (12, molecules.BOND_FEATURES)
     assert np.all(benzene.edges[:, 3] == 1) and np.all(benzene.nodes[:, 0] == 1)  # C, aromatic
 
 
@@ -239,7 +239,7 @@ def test_embedded_graph_data():
     graph, labels = gdata.load_karate_club()
     assert (graph.num_nodes, graph.num_edges, labels.sum()) == (34, 156, 17)
     assert labels[0] == 0 and labels[33] == 1  # Mr. Hi and the officer
-    nci = gdata.load_nci_tpsa(limit=400)
+    nci = molecules.load_nci_tpsa(limit=400)
     assert len(nci["graphs"]) + sum(map(len, nci["skipped"].values())) == 400
     assert nci["y"][0] == pytest.approx(34.14)  # CC1=CC(=O)C=CC1=O: two carbonyl O
     graph, labels = gdata.make_citation_graph(num_nodes=700, seed=1)
@@ -248,13 +248,13 @@ def test_embedded_graph_data():
 
 
 def test_particle_simulation_physics():
-    x, v, acc, k = gdata.simulate_particles(num_sims=3, num_particles=4, steps=5)
+    x, v, acc, k = particles.simulate_particles(num_sims=3, num_particles=4, steps=5)
     s, t = 1, 2
     expected = sum(k[s, 0, j] * (x[s, t, j] - x[s, t, 0]) for j in range(4))
     np.testing.assert_allclose(acc[s, t, 0], expected, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(acc.sum(axis=2), 0.0, atol=1e-5)  # Newton's third law
     np.testing.assert_allclose(v[:, 1], v[:, 0] + 0.05 * acc[:, 0], rtol=1e-5, atol=1e-6)
-    batch = gdata.particle_graphs(x[:, 0], v[:, 0], k)
+    batch = particles.particle_graphs(x[:, 0], v[:, 0], k)
     check_graph_batch(batch, node_features=4, edge_features=1)
     e = 5  # some edge: its feature is k[receiver, sender]
     r, snd = batch["receivers"][0, e], batch["senders"][0, e]

@@ -15,7 +15,7 @@ import pytest
 from helpers import example, flat, forward, subprocess_env
 
 import keras_zoo
-from keras_zoo import registry
+from keras_zoo import registry, training
 from keras_zoo.__main__ import input_shapes, main
 from keras_zoo.summary import shapes_only
 
@@ -208,13 +208,15 @@ def test_summaries_state_the_default_parameter_counts():
 
 
 def test_every_registered_class_is_public():
-    """Each "keras_zoo>Name" class is `keras_zoo.layers.Name` or `keras_zoo.models.Name`."""
+    """Each "keras_zoo>Name" class is `keras_zoo.layers.Name`, `keras_zoo.models.Name`,
+    or (an optimizer) `keras_zoo.training.Name`."""
     registered = {key.split(">", 1)[1]: cls for key, cls in
                   keras.saving.get_custom_objects().items() if key.startswith("keras_zoo>")}
     assert len(registered) >= 30
     for name, cls in registered.items():
         is_layer = issubclass(cls, keras.layers.Layer) and not issubclass(cls, keras.Model)
-        home = keras_zoo.layers if is_layer else keras_zoo.models
+        home = (training if issubclass(cls, keras.optimizers.Optimizer)
+                else keras_zoo.layers if is_layer else keras_zoo.models)
         assert getattr(home, name, None) is cls, f"keras_zoo>{name} is not {home.__name__}.{name}"
         assert name in home.__all__, f"{name} is missing from {home.__name__}.__all__"
 

@@ -10,12 +10,12 @@ import pytest
 from helpers import set_deterministic_weights
 
 import keras_zoo
-from keras_zoo.baselines import NGramLM
 from keras_zoo.datasets import counting
 from keras_zoo.datasets import text as text_data
+from keras_zoo.datasets.text import CharVocab
 from keras_zoo.layers.recurrent import LectureGRUCell, LectureLSTMCell
 from keras_zoo.models import language
-from keras_zoo.text import CharVocab
+from keras_zoo.models.language import NGramLM
 
 
 def numpy(x):

@@ -10,7 +10,7 @@ import pytest
 
 import keras_zoo
 from keras_zoo.datasets.scenes import SHAPE_CLASSES, make_shape_scenes
-from keras_zoo.detection_utils import mean_iou
+from keras_zoo.models.segmentation import mean_iou
 
 
 def test_mean_iou_hand_case():

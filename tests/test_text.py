@@ -1,9 +1,9 @@
-"""keras_zoo.text.CharVocab: ids, padding, special tokens and clear errors."""
+"""keras_zoo.datasets.text.CharVocab: ids, padding, special tokens and clear errors."""
 
 import numpy as np
 import pytest
 
-from keras_zoo.text import END, PAD, START, CharVocab
+from keras_zoo.datasets.text import END, PAD, START, CharVocab
 
 
 def test_ids_are_sorted_after_the_specials():

@@ -21,10 +21,8 @@ import numpy as np
 
 import keras_zoo
 from keras_zoo import tutorial
-from keras_zoo.baselines import NGramLM
-from keras_zoo.datasets.text import load_char_corpus, make_lm_windows
-from keras_zoo.models.language import generate, perplexity
-from keras_zoo.text import CharVocab
+from keras_zoo.datasets.text import CharVocab, load_char_corpus, make_lm_windows
+from keras_zoo.models.language import NGramLM, generate, perplexity
 
 args = tutorial.setup(__doc__, epochs=8, batch_size=32)
 SEQ_LEN, UNITS, EMBED, LEARNING_RATE = 64, 256, 32, 5e-3

@@ -24,7 +24,7 @@ from sklearn.manifold import TSNE
 import keras_zoo
 from keras_zoo import tutorial
 from keras_zoo.datasets import graphs as gdata
-from keras_zoo.graphs import pack_graphs
+from keras_zoo.datasets.graphs import pack_graphs
 
 args = tutorial.setup(__doc__, epochs=100, batch_size=1)
 SETTINGS = {"gcn": dict(learning_rate=0.01, units=16, dropout=0.5),  # the notebook's

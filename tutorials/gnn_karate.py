@@ -20,8 +20,7 @@ from sklearn.manifold import TSNE
 
 import keras_zoo
 from keras_zoo import tutorial
-from keras_zoo.datasets.graphs import load_karate_club
-from keras_zoo.graphs import pack_graphs
+from keras_zoo.datasets.graphs import load_karate_club, pack_graphs
 
 args = tutorial.setup(__doc__, epochs=200, batch_size=1, data=("embedded",))
 LABELLED = [0, 1, 32, 33]  # Mr. Hi (0) and a friend, the officer (33) and a friend

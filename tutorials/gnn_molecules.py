@@ -23,7 +23,8 @@ import numpy as np
 import keras_zoo
 from keras_zoo import tutorial
 from keras_zoo.datasets import graphs as gdata
-from keras_zoo.graphs import pack_graphs
+from keras_zoo.datasets import molecules
+from keras_zoo.datasets.graphs import pack_graphs
 
 args = tutorial.setup(__doc__, epochs=40, batch_size=64, data=("embedded",),
                       models=("gin", "mpnn", "both"))
@@ -31,7 +32,7 @@ MODELS = ("gin", "mpnn") if args.models == "both" else (args.models,)
 MAX_ATOMS, LEARNING_RATE = 64, 2e-3
 
 # %% Data: SMILES -> graphs -> one padded batch dict; split
-data = gdata.load_nci_tpsa(limit=300 if args.smoke else None, max_atoms=MAX_ATOMS)
+data = molecules.load_nci_tpsa(limit=300 if args.smoke else None, max_atoms=MAX_ATOMS)
 skipped = {k: len(v) for k, v in data["skipped"].items()}
 print(f"{len(data['graphs'])} molecules, skipped {skipped}: e.g. "
       f"{[s for _, s in data['skipped']['unparsable'][:2]]}")
@@ -58,7 +59,7 @@ def scores(pred, idx):
 
 # %% Baseline: least squares on counts of atoms per element and bonds per type
 def counts(idx):
-    atoms = batch["nodes"][idx, :, :len(gdata.ELEMENTS) + 1].sum(axis=1)  # (M, 10)
+    atoms = batch["nodes"][idx, :, :len(molecules.ELEMENTS) + 1].sum(axis=1)  # (M, 10)
     bonds = batch["edges"][idx, :, :4].sum(axis=1) / 2  # (M, 4): each bond stored twice
     return np.concatenate([atoms, bonds, np.ones((len(idx), 1))], axis=1)
 
@@ -72,11 +73,12 @@ histories = {}
 for name in MODELS:
     start = time.perf_counter()
     if name == "gin":
-        model = keras_zoo.build("gin_graph_regressor", node_features=gdata.ATOM_FEATURES,
+        model = keras_zoo.build("gin_graph_regressor", node_features=molecules.ATOM_FEATURES,
                                 units=32 if args.smoke else 64)
     else:
-        model = keras_zoo.build("mpnn_molecule", node_features=gdata.ATOM_FEATURES,
-                                edge_features=gdata.BOND_FEATURES, units=8 if args.smoke else 16)
+        model = keras_zoo.build("mpnn_molecule", node_features=molecules.ATOM_FEATURES,
+                                edge_features=molecules.BOND_FEATURES,
+                                units=8 if args.smoke else 16)
     keys = [t.name for t in model.inputs]
     model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), loss="mse")
     fit_rows = tutorial.small(args, train)

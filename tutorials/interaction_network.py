@@ -21,7 +21,7 @@ import numpy as np
 
 import keras_zoo
 from keras_zoo import tutorial
-from keras_zoo.datasets.graphs import particle_graphs, simulate_particles
+from keras_zoo.datasets.particles import particle_graphs, simulate_particles
 
 args = tutorial.setup(__doc__, epochs=15, batch_size=128, data=("embedded",),
                       force=("springs", "gravity"))

@@ -19,8 +19,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import keras_zoo
-from keras_zoo import detection_utils as du
 from keras_zoo import tutorial
+from keras_zoo.datasets import boxes as du
 from keras_zoo.datasets.scenes import make_digit_canvases
 
 args = tutorial.setup(__doc__, epochs=8, batch_size=32)

@@ -28,7 +28,7 @@ import numpy as np
 import keras_zoo
 from keras_zoo import tutorial
 from keras_zoo.datasets import dates
-from keras_zoo.decoding import teacher_forcing, translate
+from keras_zoo.models.seq2seq import teacher_forcing, translate
 
 args = tutorial.setup(__doc__, epochs=12, batch_size=128, data=("embedded",))
 N_TRAIN, N_TEST = 10_000, 1_000

@@ -27,7 +27,7 @@ import numpy as np
 import keras_zoo
 from keras_zoo import tutorial
 from keras_zoo.datasets.scenes import SHAPE_CLASSES, make_shape_scenes
-from keras_zoo.detection_utils import mean_iou
+from keras_zoo.models.segmentation import mean_iou
 
 args = tutorial.setup(__doc__, epochs=12, batch_size=32, data=("embedded",))
 N_TRAIN, N_TEST, SIZE = 1500, 400, 48

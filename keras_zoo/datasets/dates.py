@@ -17,7 +17,7 @@ import functools
 
 import numpy as np
 
-from keras_zoo.text import CharVocab
+from keras_zoo.datasets.text import CharVocab
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December")

@@ -1,28 +1,240 @@
-"""Graph data as `keras_zoo.graphs.Graph`s: karate club, NCI molecules, particles, citations.
+"""Graphs for keras_zoo's GNNs: the batch format, a packer and checks, and graph data.
 
-Embedded (offline) by default, from what packages ship or from a simulation:
-- Zachary's karate club (networkx): 34 members, 78 friendships, the `club` split.
-- ~5,000 NCI molecules with their TPSA (the rdkit wheel: `Data/NCI/first_5k.tpsa.csv`),
-  SMILES -> atom/bond graphs through rdkit; SMILES rdkit cannot parse are skipped and
-  counted, as are molecules above `max_atoms`. Split: random, fixed seed (`split_indices`).
-- Particles with spring or gravity forces (NumPy), the Interaction Networks task.
-- A citation-like graph from a stochastic block model with class-dependent sparse
-  bag-of-words features, the offline stand-in for Cora.
-`data="full"`: Cora/CiteSeer/PubMed and TU data sets through `spektral.datasets` (they
-download, then use a cache); offline they raise `DatasetUnavailableError` in one line.
+A batch of G graphs is a dict of NumPy arrays, each padded to fixed sizes so that every
+batch has the same shapes (JAX compiles once, not once per batch):
+
+    nodes      (G, N, F) float32  node features; padded rows are zero
+    senders    (G, E)    int32    edge j -> i: the sender j, an index into that graph's nodes
+    receivers  (G, E)    int32    ... and the receiver i (messages flow senders -> receivers)
+    node_mask  (G, N)    float32  1 for a real node, 0 for padding
+    edge_mask  (G, E)    float32  1 for a real edge, 0 for padding (padded edges point 0 -> 0)
+    edges      (G, E, D) float32  optional edge features
+
+The graph index of a node is its row: `model.fit` slices batches along axis 0, so a
+mini-batch is a set of whole graphs. Inside the layers the rows are flattened into one
+disjoint graph of G * N nodes (node n of graph g becomes g * N + n), which is the
+jraph / spektral "disjoint" format, and aggregated with `keras.ops.segment_*` over a
+static number of segments. A single large graph (karate, Cora) is a batch with G = 1.
+Undirected graphs list every edge in both directions.
+
+Data, embedded (offline) by default: Zachary's karate club (networkx), and a
+citation-like graph from a stochastic block model with class-dependent sparse
+bag-of-words features (the offline stand-in for Cora). `data="full"`: Cora/CiteSeer/PubMed
+and TU data sets through `spektral.datasets` (they download, then use a cache); offline
+they raise `DatasetUnavailableError` in one line. Molecules: `datasets.molecules`;
+particle systems: `datasets.particles`.
 """
 
-import csv
-import os
+from dataclasses import dataclass
 
 import numpy as np
 
 from keras_zoo.datasets import DatasetUnavailableError
-from keras_zoo.graphs import Graph, from_spektral
 
-ELEMENTS = ("C", "N", "O", "S", "F", "Cl", "Br", "I", "P")  # + "other"
-ATOM_FEATURES = len(ELEMENTS) + 1 + 5 + 4 + 1 + 3 + 1  # 24, see `atom_features`
-BOND_FEATURES = 6  # single, double, triple, aromatic, conjugated, in ring
+GRAPH_KEYS = ("nodes", "senders", "receivers", "node_mask", "edge_mask")
+
+
+@dataclass
+class Graph:
+    """One graph: node features, directed edges (senders -> receivers), edge features.
+
+    Args:
+        nodes: (n, F) node features.
+        senders: (e,) int sender indices in [0, n).
+        receivers: (e,) int receiver indices in [0, n).
+        edges: optional (e, D) edge features.
+        y: optional target (a graph property, or one value per node).
+    """
+
+    nodes: np.ndarray
+    senders: np.ndarray
+    receivers: np.ndarray
+    edges: np.ndarray | None = None
+    y: object = None
+
+    def __post_init__(self):
+        self.nodes = np.asarray(self.nodes, dtype="float32")
+        if self.nodes.ndim == 1:
+            self.nodes = self.nodes[:, None]
+        self.senders = np.asarray(self.senders, dtype="int32").reshape(-1)
+        self.receivers = np.asarray(self.receivers, dtype="int32").reshape(-1)
+        if self.edges is not None:
+            self.edges = np.asarray(self.edges, dtype="float32")
+            if self.edges.ndim == 1:
+                self.edges = self.edges[:, None]
+        check_graph(self)
+
+    @property
+    def num_nodes(self):
+        return len(self.nodes)
+
+    @property
+    def num_edges(self):
+        return len(self.senders)
+
+
+def check_graph(graph):
+    """Raise `ValueError` with a clear message if a `Graph`'s arrays do not fit together."""
+    n = len(graph.nodes)
+    if graph.nodes.ndim != 2:
+        raise ValueError(f"nodes must have shape (num_nodes, features), got {graph.nodes.shape}")
+    if graph.senders.shape != graph.receivers.shape:
+        raise ValueError(f"senders {graph.senders.shape} and receivers "
+                         f"{graph.receivers.shape} must have the same length")
+    for key in ("senders", "receivers"):
+        index = getattr(graph, key)
+        bad = index[(index < 0) | (index >= n)]
+        if bad.size:
+            raise ValueError(f"{key} must be node indices in [0, {n}) but contain "
+                             f"{bad[:5].tolist()} (the graph has {n} nodes)")
+    if graph.edges is not None and len(graph.edges) != len(graph.senders):
+        raise ValueError(f"edges has {len(graph.edges)} rows but there are "
+                         f"{len(graph.senders)} edges (senders/receivers)")
+
+
+def pack_graphs(graphs, num_nodes=None, num_edges=None):
+    """Pad a list of `Graph`s into one batch dict (see the module docstring).
+
+    Args:
+        graphs: list of `Graph` (all with the same node and edge feature sizes).
+        num_nodes: N, the padded number of nodes (default: the largest graph's).
+        num_edges: E, the padded number of edges (default: the most edges of any graph).
+
+    Returns:
+        dict with nodes, senders, receivers, node_mask, edge_mask (and edges if the
+        graphs have edge features).
+
+    Raises:
+        ValueError: a graph is larger than N / E, feature sizes differ, bad indices.
+    """
+    graphs = list(graphs)
+    if not graphs:
+        raise ValueError("pack_graphs needs at least one graph")
+    n_max = max(g.num_nodes for g in graphs)
+    e_max = max(g.num_edges for g in graphs)
+    num_nodes, num_edges = num_nodes or n_max, num_edges or max(e_max, 1)
+    if n_max > num_nodes or e_max > num_edges:
+        raise ValueError(f"a graph has {n_max} nodes / {e_max} edges, more than the padded "
+                         f"sizes num_nodes={num_nodes} / num_edges={num_edges}")
+    features = {g.nodes.shape[1] for g in graphs}
+    has_edges = {g.edges is not None for g in graphs}
+    edge_features = {g.edges.shape[1] for g in graphs if g.edges is not None}
+    if len(features) > 1 or len(edge_features) > 1 or len(has_edges) > 1:
+        raise ValueError(f"all graphs need the same feature sizes: node features {features}, "
+                         f"edge features {edge_features or None} (some without: "
+                         f"{False in has_edges})")
+    count = len(graphs)
+    batch = {
+        "nodes": np.zeros((count, num_nodes, features.pop()), "float32"),
+        "senders": np.zeros((count, num_edges), "int32"),
+        "receivers": np.zeros((count, num_edges), "int32"),
+        "node_mask": np.zeros((count, num_nodes), "float32"),
+        "edge_mask": np.zeros((count, num_edges), "float32"),
+    }
+    if edge_features:
+        batch["edges"] = np.zeros((count, num_edges, edge_features.pop()), "float32")
+    for i, g in enumerate(graphs):
+        check_graph(g)
+        n, e = g.num_nodes, g.num_edges
+        batch["nodes"][i, :n] = g.nodes
+        batch["senders"][i, :e] = g.senders
+        batch["receivers"][i, :e] = g.receivers
+        batch["node_mask"][i, :n] = 1.0
+        batch["edge_mask"][i, :e] = 1.0
+        if "edges" in batch:
+            batch["edges"][i, :e] = g.edges
+    return batch
+
+
+def check_graph_batch(batch, node_features=None, edge_features=None):
+    """Raise `ValueError` unless `batch` is a valid padded graph batch.
+
+    Checks shapes, that real edges index real nodes, and optional feature sizes (the
+    layers cannot check indices on every backend: JAX clips an out-of-range gather).
+    """
+    missing = [k for k in GRAPH_KEYS if k not in batch]
+    if missing:
+        raise ValueError(f"graph batch lacks {missing}; it needs {list(GRAPH_KEYS)} (+ edges)")
+    nodes, senders, receivers = (np.asarray(batch[k]) for k in GRAPH_KEYS[:3])
+    node_mask, edge_mask = np.asarray(batch["node_mask"]), np.asarray(batch["edge_mask"])
+    if nodes.ndim != 3 or node_mask.shape != nodes.shape[:2]:
+        raise ValueError(f"nodes must be (graphs, N, F) and node_mask (graphs, N); got "
+                         f"{nodes.shape} and {node_mask.shape}")
+    if senders.shape != receivers.shape or edge_mask.shape != senders.shape:
+        raise ValueError(f"senders, receivers and edge_mask must all be (graphs, E); got "
+                         f"{senders.shape}, {receivers.shape}, {edge_mask.shape}")
+    if node_features is not None and nodes.shape[-1] != node_features:
+        raise ValueError(f"nodes have {nodes.shape[-1]} features, expected {node_features}")
+    if "edges" in batch:
+        edges = np.asarray(batch["edges"])
+        if edges.shape[:2] != senders.shape:
+            raise ValueError(f"edges {edges.shape} do not match senders {senders.shape}")
+        if edge_features is not None and edges.shape[-1] != edge_features:
+            raise ValueError(f"edges have {edges.shape[-1]} features, expected {edge_features}")
+    n_real = node_mask.sum(axis=1, keepdims=True)  # (graphs, 1)
+    for key, index in (("senders", senders), ("receivers", receivers)):
+        bad = (edge_mask > 0) & ((index < 0) | (index >= n_real))
+        if bad.any():
+            g, e = np.argwhere(bad)[0]
+            raise ValueError(f"{key}[{g}, {e}] = {index[g, e]} is out of range: graph {g} "
+                             f"has {int(n_real[g, 0])} nodes")
+    return batch
+
+
+def edges_from_adjacency(adjacency):
+    """Dense or scipy-sparse adjacency A -> (senders, receivers, weights), row-major order.
+
+    Follows spektral: A[i, j] != 0 is a message from node j (sender) to node i (receiver).
+    """
+    import scipy.sparse as sp
+
+    a = sp.coo_matrix(adjacency)
+    order = np.lexsort((a.col, a.row))  # by receiver (row), then sender (column)
+    return (a.col[order].astype("int32"), a.row[order].astype("int32"),
+            a.data[order].astype("float32"))
+
+
+def from_spektral(graph):
+    """A `spektral.data.Graph` (x, a, e, y; single mode) -> a keras_zoo `Graph`.
+
+    Edge features `e` may be (num_edges, S) in the order of a's non-zeros (row-major, as
+    spektral stores them) or dense (N, N, S). spektral itself is not imported.
+    """
+    if getattr(graph, "x", None) is None or getattr(graph, "a", None) is None:
+        raise ValueError("a spektral Graph needs node features x and an adjacency a")
+    senders, receivers, _ = edges_from_adjacency(graph.a)
+    edges = getattr(graph, "e", None)
+    if edges is not None:
+        edges = np.asarray(edges)
+        edges = edges[receivers, senders] if edges.ndim == 3 else edges
+    return Graph(graph.x, senders, receivers, edges=edges, y=getattr(graph, "y", None))
+
+
+def gcn_normalized_adjacency(adjacency):
+    """D^-1/2 (A + I) D^-1/2 (Kipf & Welling 2017) as a dense NumPy array.
+
+    The reference the tests compare `GCNConv` with; `GCNConv` computes the same inside
+    the layer from the edge list (degree = incoming edges + 1).
+    """
+    a = np.asarray(adjacency, dtype="float64") + np.eye(len(adjacency))
+    d = 1.0 / np.sqrt(a.sum(axis=1))
+    return (d[:, None] * a * d[None, :]).astype("float32")
+
+
+def random_graphs(count, num_nodes, num_edges, node_features, edge_features=None, rng=None):
+    """`count` random graphs with 2..num_nodes nodes and up to num_edges random edges.
+
+    For tests and the registry's example batches: features uniform in [0, 1).
+    """
+    rng = rng if rng is not None else np.random.default_rng(0)
+    graphs = []
+    for _ in range(count):
+        n = int(rng.integers(max(2, num_nodes // 2), num_nodes + 1))
+        e = int(rng.integers(num_edges // 2, num_edges + 1))
+        senders, receivers = rng.integers(0, n, size=(2, e))
+        edges = None if not edge_features else rng.uniform(size=(e, edge_features))
+        graphs.append(Graph(rng.uniform(size=(n, node_features)), senders, receivers, edges))
+    return graphs
 
 
 def load_karate_club():
@@ -42,166 +254,11 @@ def load_karate_club():
     return Graph(np.eye(len(g), dtype="float32"), senders, receivers), labels
 
 
-def _one_hot(value, choices):
-    out = [0.0] * (len(choices) + 1)  # the last slot: anything else
-    out[choices.index(value) if value in choices else len(choices)] = 1.0
-    return out
-
-
-def atom_features(atom):
-    """24 features: element (C N O S F Cl Br I P other), degree 0-4+, hydrogens 0-3+,
-    aromatic, formal charge (<0, 0, >0), in a ring."""
-    charge = atom.GetFormalCharge()
-    return (_one_hot(atom.GetSymbol(), ELEMENTS) + _one_hot(min(atom.GetDegree(), 4), (0, 1, 2, 3))
-            + _one_hot(min(atom.GetTotalNumHs(), 3), (0, 1, 2)) + [float(atom.GetIsAromatic())]
-            + [float(charge < 0), float(charge == 0), float(charge > 0)]
-            + [float(atom.IsInRing())])
-
-
-def bond_features(bond):
-    """6 features: single, double, triple, aromatic, conjugated, in a ring."""
-    kind = str(bond.GetBondType())
-    return [float(kind == k) for k in ("SINGLE", "DOUBLE", "TRIPLE", "AROMATIC")] + [
-        float(bond.GetIsConjugated()), float(bond.IsInRing())]
-
-
-def smiles_to_graph(smiles, y=None):
-    """A SMILES string -> molecular `Graph` (heavy atoms; each bond both ways).
-
-    Raises:
-        ValueError: rdkit cannot parse the SMILES.
-    """
-    from rdkit import Chem, RDLogger
-
-    RDLogger.DisableLog("rdApp.*")  # rdkit prints parse errors itself; we raise instead
-    mol = Chem.MolFromSmiles(smiles) if smiles else None
-    if mol is None or mol.GetNumAtoms() == 0:
-        raise ValueError(f"rdkit cannot parse the SMILES {smiles!r}")
-    nodes = np.array([atom_features(a) for a in mol.GetAtoms()], dtype="float32")
-    senders, receivers, edges = [], [], []
-    for bond in mol.GetBonds():
-        i, j, f = bond.GetBeginAtomIdx(), bond.GetEndAtomIdx(), bond_features(bond)
-        senders += [i, j]
-        receivers += [j, i]
-        edges += [f, f]
-    edges = np.array(edges, dtype="float32").reshape(-1, BOND_FEATURES)
-    return Graph(nodes, senders, receivers, edges=edges, y=y)
-
-
-def molecules_from_smiles(smiles, targets, max_atoms=None):
-    """Graphs for every parseable SMILES; bad ones are skipped and counted, not fatal.
-
-    Args:
-        smiles: list of SMILES strings.
-        targets: one target per SMILES.
-        max_atoms: skip (and count) molecules with more heavy atoms.
-
-    Returns:
-        dict: graphs (list of `Graph`), y (float32 array), smiles (kept), skipped
-        ({"unparsable": [(index, smiles), ...], "too_large": [...]}).
-    """
-    graphs, kept, y = [], [], []
-    skipped = {"unparsable": [], "too_large": []}
-    for i, (s, t) in enumerate(zip(smiles, targets, strict=True)):
-        try:
-            g = smiles_to_graph(s, y=t)
-        except ValueError:
-            skipped["unparsable"].append((i, s))
-            continue
-        if max_atoms and g.num_nodes > max_atoms:
-            skipped["too_large"].append((i, s))
-            continue
-        graphs.append(g), kept.append(s), y.append(t)
-    return {"graphs": graphs, "y": np.array(y, dtype="float32"), "smiles": kept,
-            "skipped": skipped}
-
-
-def load_nci_tpsa(limit=None, max_atoms=64):
-    """The ~5,000 NCI molecules that ship with rdkit and their TPSA (in square angstrom).
-
-    Args:
-        limit: read only the first `limit` molecules.
-        max_atoms: skip larger molecules (6 of the 4,999 have more than 64 heavy atoms).
-
-    Returns:
-        `molecules_from_smiles`' dict; 8 of the SMILES in the file do not parse.
-    """
-    from rdkit import RDConfig
-
-    path = os.path.join(RDConfig.RDDataDir, "NCI", "first_5k.tpsa.csv")
-    with open(path) as f:
-        rows = [r for r in csv.reader(f) if r and not r[0].startswith("#")][:limit]
-    return molecules_from_smiles([r[0] for r in rows], [float(r[1]) for r in rows], max_atoms)
-
-
 def split_indices(count, fractions=(0.8, 0.1, 0.1), seed=0):
     """A random split of range(count) into train / validation / test index arrays."""
     order = np.random.default_rng(seed).permutation(count)
     a, b = int(fractions[0] * count), int((fractions[0] + fractions[1]) * count)
     return order[:a], order[a:b], order[b:]
-
-
-def simulate_particles(num_sims=100, num_particles=5, steps=50, dt=0.05, force="springs",
-                       seed=0):
-    """Particles under pairwise forces, integrated with semi-implicit Euler (unit masses).
-
-    springs: a random half of the pairs are joined by springs (k = 1, rest length 0),
-    a_i = sum_j k_ij (x_j - x_i). gravity: a_i = sum_j m_j (x_j - x_i) / (|r|^2 + 0.1)^1.5
-    with masses in [0.5, 1.5], and k_ij = m_j. Step: v += dt * a(x); x += dt * v.
-
-    Returns:
-        positions, velocities (num_sims, steps + 1, num_particles, 2), accelerations
-        (num_sims, steps + 1, num_particles, 2) and the pair constants k (num_sims, P, P).
-    """
-    rng = np.random.default_rng(seed)
-    p = num_particles
-    if force == "springs":
-        k = np.triu(rng.random((num_sims, p, p)) < 0.5, 1).astype("float64")
-        k = k + np.transpose(k, (0, 2, 1))
-    elif force == "gravity":
-        mass = rng.uniform(0.5, 1.5, size=(num_sims, 1, p))
-        k = np.broadcast_to(mass, (num_sims, p, p)) * (1 - np.eye(p))
-    else:
-        raise ValueError(f"force must be 'springs' or 'gravity', got {force!r}")
-    x = rng.normal(0.0, 1.0, size=(num_sims, p, 2))
-    v = rng.normal(0.0, 0.5, size=(num_sims, p, 2))
-
-    def accel(x):
-        diff = x[:, None, :, :] - x[:, :, None, :]  # (S, i, j, 2): x_j - x_i
-        if force == "gravity":
-            diff = diff / (np.sum(diff**2, -1, keepdims=True) + 0.1) ** 1.5
-        return np.sum(k[..., None] * diff, axis=2)
-
-    xs, vs, acc = [x], [v], [accel(x)]
-    for _ in range(steps):
-        v = v + dt * acc[-1]
-        x = x + dt * v
-        xs.append(x), vs.append(v), acc.append(accel(x))
-    f32 = [np.stack(a, axis=1).astype("float32") for a in (xs, vs, acc)]
-    return (*f32, k.astype("float32"))
-
-
-def particle_graphs(positions, velocities, k):
-    """Particle states -> a packed, fully connected graph batch for `interaction_network`.
-
-    Node features [x - centre of mass, y - ..., vx, vy] (physics does not depend on
-    where the system is); edge j -> i for every ordered pair, feature k_ij.
-
-    Args:
-        positions, velocities: (G, P, 2) states; k: (G, P, P) pair constants.
-
-    Returns:
-        A graph batch dict: nodes (G, P, 4), edges (G, P(P-1), 1), ...
-    """
-    g, p = positions.shape[:2]
-    receivers, senders = np.nonzero(1 - np.eye(p))  # every ordered pair i != j
-    centred = positions - positions.mean(axis=1, keepdims=True)
-    return {"nodes": np.concatenate([centred, velocities], -1).astype("float32"),
-            "senders": np.tile(senders.astype("int32"), (g, 1)),
-            "receivers": np.tile(receivers.astype("int32"), (g, 1)),
-            "node_mask": np.ones((g, p), "float32"),
-            "edge_mask": np.ones((g, len(senders)), "float32"),
-            "edges": k[:, receivers, senders][..., None].astype("float32")}
 
 
 def make_citation_graph(num_nodes=2000, num_classes=7, num_features=500, degree=4.0,

@@ -14,7 +14,7 @@ from keras_zoo.layers.attention import (
     PositionEmbedding,
     SinusoidalPositionEncoding,
 )
-from keras_zoo.layers.checks import InputShapeCheck, checked_input
+from keras_zoo.layers.checks import InputShapeCheck, checked_input, checked_token_input
 from keras_zoo.layers.conv import DepthwiseConv2D
 from keras_zoo.layers.generative import SinusoidalEmbedding
 from keras_zoo.layers.graph import GATConv, GCNConv, GINConv, MessagePassing
@@ -54,4 +54,5 @@ __all__ = [
     "SinusoidalEmbedding",
     "SinusoidalPositionEncoding",
     "checked_input",
+    "checked_token_input",
 ]

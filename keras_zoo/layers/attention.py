@@ -21,7 +21,7 @@ class PaddingMask(layers.Layer):
     """Token ids -> boolean mask, True where the id is not padding.
 
     Args:
-        pad_id: the padding id (0 in `keras_zoo.text.CharVocab`).
+        pad_id: the padding id (0 in `keras_zoo.datasets.text.CharVocab`).
         expand: True: shape (batch, 1, time), the key mask that `MultiHeadAttention`'s
             `attention_mask` and `BahdanauAttention` broadcast over the queries;
             False: shape (batch, time), e.g. for `GlobalAveragePooling1D(mask=...)`.

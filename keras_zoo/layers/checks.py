@@ -1,4 +1,11 @@
-"""Input checks: a wrong input shape fails at the model's entrance, saying what it expected.
+"""Every reusable input check: bad input fails early, saying what was expected.
+
+- Shapes, at the model's entrance: `InputShapeCheck`, `checked_input`,
+  `checked_token_input`.
+- Values: `check_range` (e.g. images in [-1, 1]), `check_values` (only -1/+1, or [0, 1]),
+  and `CheckedImagesMixin`, which checks the images given to fit / evaluate.
+
+A builder's checks of its own arguments stay next to those arguments.
 
 Keras' own check on a functional model skips a last axis of size 1 (so 3-channel images
 pass into a 1-channel model) and, on JAX, `predict` skips it altogether; the error then
@@ -7,6 +14,7 @@ is an identity layer with a strict `InputSpec`, which Keras checks on every call
 """
 
 import keras
+import numpy as np
 from keras import layers
 
 
@@ -40,3 +48,90 @@ def checked_input(shape, name):
     """`keras.Input(shape)` followed by an `InputShapeCheck`: returns (inputs, x)."""
     inputs = keras.Input(shape=tuple(shape), name=name)
     return inputs, InputShapeCheck(shape, name=f"{name}_check")(inputs)
+
+
+def checked_token_input(length=None, name="tokens", batch_size=None):
+    """An int32 `keras.Input` of token ids (batch, length) and an `InputShapeCheck`.
+
+    `length=None` accepts any length. Returns (inputs, x).
+    """
+    inputs = keras.Input(batch_shape=(batch_size, length), dtype="int32", name=name)
+    return inputs, InputShapeCheck((length,), name=f"{name}_check")(inputs)
+
+
+def check_range(x, low, high, what="images", hint=""):
+    """Raise a clear `ValueError` if a concrete array has values outside [low, high].
+
+    Symbolic or traced tensors (inside `fit` on TensorFlow and JAX) cannot be inspected;
+    they are skipped here and checked where the data enters (`CheckedImagesMixin`).
+
+    Args:
+        x: array or tensor.
+        low, high: the allowed range.
+        what: what the values are, for the message.
+        hint: how to fix it, appended to the message.
+
+    Returns:
+        x, unchanged.
+    """
+    if isinstance(x, keras.KerasTensor):
+        return x
+    try:
+        values = keras.ops.convert_to_numpy(x)
+    except Exception:  # noqa: BLE001 - traced / symbolic: nothing to check yet
+        return x
+    if values.size and (values.min() < low - 1e-5 or values.max() > high + 1e-5):
+        raise ValueError(f"{what} must lie in [{low:g}, {high:g}], got values in "
+                         f"[{values.min():.3g}, {values.max():.3g}]{'; ' + hint if hint else ''}")
+    return x
+
+
+class CheckedImagesMixin:
+    """For a `keras.Model` subclass: check the images given to fit/evaluate/train/test.
+
+    The class sets `image_range = (low, high)` and `range_hint`; the images are the data
+    `x` itself or its `"images"` entry when `x` is a dict.
+    """
+
+    image_range = (0.0, 1.0)
+    range_hint = ""
+
+    def check_images(self, x):
+        images = x.get("images") if isinstance(x, dict) else x
+        if images is not None and not isinstance(images, (list, tuple)):
+            check_range(images, *self.image_range, what=f"{self.name}: images",
+                        hint=self.range_hint)
+        return x
+
+    def fit(self, x=None, *args, **kwargs):
+        return super().fit(self.check_images(x), *args, **kwargs)
+
+    def evaluate(self, x=None, *args, **kwargs):
+        return super().evaluate(self.check_images(x), *args, **kwargs)
+
+    def train_on_batch(self, x, *args, **kwargs):
+        return super().train_on_batch(self.check_images(x), *args, **kwargs)
+
+    def test_on_batch(self, x, *args, **kwargs):
+        return super().test_on_batch(self.check_images(x), *args, **kwargs)
+
+
+def check_values(x, allowed, what, hint):
+    """Raise `ValueError` unless every entry of the NumPy-convertible `x` is allowed.
+
+    Args:
+        x: array-like.
+        allowed: "bipolar" (only -1 and +1) or "unit" (inside [0, 1]).
+        what: name of the data in the message.
+        hint: how to fix it.
+    """
+    x = np.asarray(x)
+    if allowed == "bipolar":
+        bad = ~np.isin(x, (-1.0, 1.0))
+        expected = "only -1 and +1"
+    else:
+        bad = ~((x >= 0.0) & (x <= 1.0))
+        expected = "values in [0, 1]"
+    if np.any(bad):
+        raise ValueError(f"{what}: expected {expected}, found {x[bad].ravel()[:3].tolist()} "
+                         f"(range [{np.nanmin(x):.3g}, {np.nanmax(x):.3g}]); {hint}")

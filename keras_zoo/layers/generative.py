@@ -1,4 +1,4 @@
-"""Pieces the generative models share: the diffusion time embedding and input range checks.
+"""The diffusion models' time embedding (the sinusoidal embedding of the step t).
 
 Sinusoidal position/time embedding: Vaswani et al., "Attention is all you need", 2017,
 as used for the diffusion step by Ho, Jain & Abbeel, "Denoising diffusion probabilistic
@@ -40,60 +40,3 @@ class SinusoidalEmbedding(layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "dim": self.dim, "max_period": self.max_period}
-
-
-def check_range(x, low, high, what="images", hint=""):
-    """Raise a clear `ValueError` if a concrete array has values outside [low, high].
-
-    Symbolic or traced tensors (inside `fit` on TensorFlow and JAX) cannot be inspected;
-    they are skipped here and checked where the data enters (`CheckedImagesMixin`).
-
-    Args:
-        x: array or tensor.
-        low, high: the allowed range.
-        what: what the values are, for the message.
-        hint: how to fix it, appended to the message.
-
-    Returns:
-        x, unchanged.
-    """
-    if isinstance(x, keras.KerasTensor):
-        return x
-    try:
-        values = keras.ops.convert_to_numpy(x)
-    except Exception:  # noqa: BLE001 - traced / symbolic: nothing to check yet
-        return x
-    if values.size and (values.min() < low - 1e-5 or values.max() > high + 1e-5):
-        raise ValueError(f"{what} must lie in [{low:g}, {high:g}], got values in "
-                         f"[{values.min():.3g}, {values.max():.3g}]{'; ' + hint if hint else ''}")
-    return x
-
-
-class CheckedImagesMixin:
-    """For a `keras.Model` subclass: check the images given to fit/evaluate/train/test.
-
-    The class sets `image_range = (low, high)` and `range_hint`; the images are the data
-    `x` itself or its `"images"` entry when `x` is a dict.
-    """
-
-    image_range = (0.0, 1.0)
-    range_hint = ""
-
-    def check_images(self, x):
-        images = x.get("images") if isinstance(x, dict) else x
-        if images is not None and not isinstance(images, (list, tuple)):
-            check_range(images, *self.image_range, what=f"{self.name}: images",
-                        hint=self.range_hint)
-        return x
-
-    def fit(self, x=None, *args, **kwargs):
-        return super().fit(self.check_images(x), *args, **kwargs)
-
-    def evaluate(self, x=None, *args, **kwargs):
-        return super().evaluate(self.check_images(x), *args, **kwargs)
-
-    def train_on_batch(self, x, *args, **kwargs):
-        return super().train_on_batch(self.check_images(x), *args, **kwargs)
-
-    def test_on_batch(self, x, *args, **kwargs):
-        return super().test_on_batch(self.check_images(x), *args, **kwargs)

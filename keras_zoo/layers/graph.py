@@ -1,7 +1,7 @@
 """Message passing on padded graph batches with `keras.ops` only: MessagePassing, GCN, GIN, GAT.
 
 The lectures' generic layer: h_u' = update(h_u, aggregate_{v in N(u)} message(h_u, h_v, e_uv)).
-Every layer here takes a graph batch dict (see `keras_zoo.graphs`: nodes (G, N, F),
+Every layer here takes a graph batch dict (see `keras_zoo.datasets.graphs`: nodes (G, N, F),
 senders/receivers (G, E), node_mask (G, N), edge_mask (G, E), optional edges (G, E, D)),
 flattens it into one disjoint graph of G * N nodes, and aggregates with
 `keras.ops.segment_sum` / `segment_max` over exactly G * N segments (a static count, which

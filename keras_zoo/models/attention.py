@@ -20,8 +20,8 @@ from keras_zoo.layers.attention import (
     PositionEmbedding,
     SinusoidalPositionEncoding,
 )
-from keras_zoo.layers.checks import checked_input
-from keras_zoo.models.seq2seq import random_ids, token_input, translation_example
+from keras_zoo.layers.checks import checked_input, checked_token_input
+from keras_zoo.models.seq2seq import random_ids, translation_example
 from keras_zoo.registry import register_model
 
 
@@ -116,10 +116,10 @@ def transformer(source_vocab=64, target_vocab=16, dim=64, num_heads=4, ff_dim=12
 
     Returns:
         A functional `keras.Model`: [(batch, T_in), (batch, T_out)] int32 ->
-        logits (batch, T_out, target_vocab) [, scores]. Decode with `keras_zoo.decoding`.
+        logits (batch, T_out, target_vocab) [, scores]. Decode with `keras_zoo.models.seq2seq`.
     """
-    source_in, source = token_input("source")  # (batch, T_in)
-    decoder_in, decoder = token_input("decoder_input")  # (batch, T_out)
+    source_in, source = checked_token_input(name="source")  # (batch, T_in)
+    decoder_in, decoder = checked_token_input(name="decoder_input")  # (batch, T_out)
     source_mask = PaddingMask(name="source_mask")(source)  # (batch, 1, T_in)
     target_mask = PaddingMask(name="target_mask")(decoder)  # (batch, 1, T_out)
     memory = apply_token_embedding(source, source_vocab, dim, max_source_length, dropout,
@@ -161,7 +161,7 @@ def transformer_classifier(vocab=1000, num_classes=2, dim=64, num_heads=4, ff_di
     Returns:
         A functional `keras.Model`: (batch, T) int32 -> logits (batch, num_classes).
     """
-    ids_in, ids = token_input("tokens")  # (batch, T)
+    ids_in, ids = checked_token_input(name="tokens")  # (batch, T)
     mask = PaddingMask(name="source_mask")(ids)  # (batch, 1, T)
     x = apply_token_embedding(ids, vocab, dim, max_length, dropout, name="source")
     for i in range(num_layers):

@@ -19,7 +19,7 @@ import numpy as np
 from keras import layers
 
 from keras_zoo.layers import checked_input
-from keras_zoo.models.energy import check_values
+from keras_zoo.layers.checks import check_values
 from keras_zoo.registry import register_model
 
 

@@ -10,14 +10,14 @@ Small objects are matched to the finer 8x8 map, large ones to the 4x4 map.
 The loss (`ssd_loss`) is SSD's: softmax cross-entropy on the matched (positive) default
 boxes and the hardest negatives (3 per positive: hard-negative mining), plus smooth-L1 on
 the positives' box offsets, divided by the number of positives. The data side (default
-boxes, matching, encoding, decoding, NMS, mAP) is NumPy: `keras_zoo.detection_utils`.
+boxes, matching, encoding, decoding, NMS, mAP) is NumPy: `keras_zoo.datasets.boxes`.
 """
 
 import keras
 import numpy as np
 from keras import layers, ops
 
-from keras_zoo.detection_utils import default_boxes, encode_targets
+from keras_zoo.datasets.boxes import default_boxes, encode_targets
 from keras_zoo.layers import checked_input
 from keras_zoo.registry import register_model
 
@@ -27,7 +27,7 @@ def ssd_loss(y_true, y_pred, neg_pos_ratio=3.0, box_weight=1.0):
 
     Args:
         y_true: (batch, A, 5) encoded targets: class (0 background, c + 1 objects) and
-            four box offsets (see `keras_zoo.detection_utils.match_boxes`).
+            four box offsets (see `keras_zoo.datasets.boxes.match_boxes`).
         y_pred: (batch, A, num_classes + 1 + 4): class logits then box offsets.
         neg_pos_ratio: background boxes kept per positive (the highest-loss ones).
         box_weight: weight of the smooth-L1 box term.
@@ -66,7 +66,7 @@ class SingleShotDetector(keras.Model):
         box_weight: weight of the box-offset loss.
 
     `fit(images, targets)` with targets from `encode_targets(boxes, classes, model.anchors)`;
-    `predict` gives the raw outputs for `keras_zoo.detection_utils.decode_detections`.
+    `predict` gives the raw outputs for `keras_zoo.datasets.boxes.decode_detections`.
     """
 
     def __init__(self, network, feature_sizes, scales, aspect_ratios, neg_pos_ratio=3.0,
@@ -88,7 +88,7 @@ class SingleShotDetector(keras.Model):
         if y is None:
             raise ValueError(
                 f"{self.name} needs targets: fit(images, encode_targets(boxes, classes, "
-                "model.anchors)) with keras_zoo.detection_utils.encode_targets")
+                "model.anchors)) with keras_zoo.datasets.boxes.encode_targets")
         loss = ssd_loss(y, y_pred, self.neg_pos_ratio, self.box_weight)
         for extra in self.losses:
             loss = loss + extra
@@ -108,7 +108,7 @@ class SingleShotDetector(keras.Model):
         return cls(network, **config)
 
 
-def apply_conv_unit(x, filters, convs, name):
+def apply_conv_bn_stack(x, filters, convs, name):
     """`convs` 3x3 convolutions (same padding), each with batch norm and ReLU."""
     for i in range(1, convs + 1):
         x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv{i}")(x)
@@ -177,15 +177,15 @@ def ssd_lite(input_shape=(64, 64, 1), num_classes=10, filters=(16, 32, 64, 96),
         raise ValueError(f"ssd_lite: input_shape must be square with a side divisible by 16, "
                          f"got {input_shape}")
     inputs, x = checked_input(input_shape, name="image")
-    x = apply_conv_unit(x, filters[0], convs=1, name="stage1")  # (b, H, W, f1)
+    x = apply_conv_bn_stack(x, filters[0], convs=1, name="stage1")  # (b, H, W, f1)
     x = layers.MaxPooling2D(2, name="pool1")(x)  # (b, H/2, W/2, f1)
-    x = apply_conv_unit(x, filters[1], convs=2, name="stage2")
+    x = apply_conv_bn_stack(x, filters[1], convs=2, name="stage2")
     x = layers.MaxPooling2D(2, name="pool2")(x)  # (b, H/4, W/4, f2)
-    x = apply_conv_unit(x, filters[2], convs=2, name="stage3")
+    x = apply_conv_bn_stack(x, filters[2], convs=2, name="stage3")
     x = layers.MaxPooling2D(2, name="pool3")(x)  # (b, H/8, W/8, f3)
-    fine = apply_conv_unit(x, filters[2], convs=2, name="fine")  # the 8x8 map
+    fine = apply_conv_bn_stack(x, filters[2], convs=2, name="fine")  # the 8x8 map
     x = layers.MaxPooling2D(2, name="pool4")(fine)  # (b, H/16, W/16, f3)
-    coarse = apply_conv_unit(x, filters[3], convs=2, name="coarse")  # the 4x4 map
+    coarse = apply_conv_bn_stack(x, filters[3], convs=2, name="coarse")  # the 4x4 map
     k = len(aspect_ratios)
     outputs = layers.Concatenate(axis=1, name="predictions")([
         apply_detection_head(fine, k, num_classes, name="head_fine"),

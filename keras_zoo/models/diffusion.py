@@ -19,7 +19,8 @@ import numpy as np
 from keras import layers, ops
 
 from keras_zoo.layers import checked_input
-from keras_zoo.layers.generative import CheckedImagesMixin, SinusoidalEmbedding, check_range
+from keras_zoo.layers.checks import CheckedImagesMixin, check_range
+from keras_zoo.layers.generative import SinusoidalEmbedding
 from keras_zoo.registry import register_model
 
 SCHEDULES = ("linear", "cosine")

@@ -19,32 +19,11 @@ import numpy as np
 from keras import layers, ops
 
 from keras_zoo.layers import checked_input
-from keras_zoo.layers.checks import InputShapeCheck
+from keras_zoo.layers.checks import InputShapeCheck, check_values
 from keras_zoo.layers.rbf import GaussianRBF
 from keras_zoo.registry import register_model
 
 HOPFIELD_CAPACITY = 0.138  # patterns per unit (Amit, Gutfreund & Sompolinsky 1985)
-
-
-def check_values(x, allowed, what, hint):
-    """Raise `ValueError` unless every entry of the NumPy-convertible `x` is allowed.
-
-    Args:
-        x: array-like.
-        allowed: "bipolar" (only -1 and +1) or "unit" (inside [0, 1]).
-        what: name of the data in the message.
-        hint: how to fix it.
-    """
-    x = np.asarray(x)
-    if allowed == "bipolar":
-        bad = ~np.isin(x, (-1.0, 1.0))
-        expected = "only -1 and +1"
-    else:
-        bad = ~((x >= 0.0) & (x <= 1.0))
-        expected = "values in [0, 1]"
-    if np.any(bad):
-        raise ValueError(f"{what}: expected {expected}, found {x[bad].ravel()[:3].tolist()} "
-                         f"(range [{np.nanmin(x):.3g}, {np.nanmax(x):.3g}]); {hint}")
 
 
 @keras.saving.register_keras_serializable(package="keras_zoo")

@@ -19,7 +19,7 @@ from keras import layers, ops
 
 from keras_zoo import training
 from keras_zoo.layers import checked_input
-from keras_zoo.layers.generative import CheckedImagesMixin, check_range
+from keras_zoo.layers.checks import CheckedImagesMixin, check_range
 from keras_zoo.registry import register_model
 
 _BCE = keras.losses.BinaryCrossentropy(from_logits=True)
@@ -191,7 +191,7 @@ def _example(model, batch, rng):
     return {"latent": latent, "images": images}, None
 
 
-def apply_dense_block(x, units, batch_norm=False, name="block"):
+def apply_leaky_dense_block(x, units, batch_norm=False, name="block"):
     """Dense -> [BatchNorm] -> LeakyReLU(0.2), the notebook's building block."""
     x = layers.Dense(units, name=f"{name}_dense")(x)
     if batch_norm:  # PyTorch's BatchNorm1d momentum 0.1 is Keras' 0.9
@@ -222,14 +222,14 @@ def gan_mlp(latent_dim=100, image_shape=(28, 28, 1), generator_units=(128, 256, 
     """
     inputs, x = checked_input((latent_dim,), name="latent")
     for i, units in enumerate(generator_units):
-        x = apply_dense_block(x, units, batch_norm=i > 0, name=f"g{i + 1}")
+        x = apply_leaky_dense_block(x, units, batch_norm=i > 0, name=f"g{i + 1}")
     x = layers.Dense(math.prod(image_shape), activation="tanh", name="g_out")(x)
     generator = keras.Model(inputs, layers.Reshape(image_shape, name="g_image")(x),
                             name="generator")
     inputs, x = checked_input(image_shape, name="image")
     x = layers.Flatten(name="d_flatten")(x)
     for i, units in enumerate(discriminator_units):
-        x = apply_dense_block(x, units, name=f"d{i + 1}")
+        x = apply_leaky_dense_block(x, units, name=f"d{i + 1}")
     discriminator = keras.Model(inputs, layers.Dense(1, name="d_logit")(x), name="discriminator")
     return GAN(generator, discriminator, seed=seed, name=name)
 

@@ -6,7 +6,7 @@ Interaction Networks, node and graph classification) and the companion notebook'
 on Cora. Kipf & Welling 2017 (GCN); Velickovic et al. 2018 (GAT); Xu et al. 2019 (GIN);
 Gilmer et al. 2017 (MPNN); Battaglia et al. 2016 (Interaction Networks).
 
-Every model takes a graph batch dict (`keras_zoo.graphs`: nodes (G, N, F), senders and
+Every model takes a graph batch dict (`keras_zoo.datasets.graphs`: nodes (G, N, F), senders and
 receivers (G, E), node_mask (G, N), edge_mask (G, E), edges (G, E, D) where used); N and
 E are free, so the same model runs on any padded size. Outputs are logits per node
 (G, N, classes), one row per graph (G, targets) or per-node vectors (G, N, output_size).
@@ -15,7 +15,7 @@ E are free, so the same model runs on any padded size. Outputs are logits per no
 import keras
 from keras import layers
 
-from keras_zoo.graphs import pack_graphs, random_graphs
+from keras_zoo.datasets.graphs import pack_graphs, random_graphs
 from keras_zoo.layers import checked_input
 from keras_zoo.layers.graph import GATConv, GCNConv, GINConv
 from keras_zoo.layers.graph_blocks import (

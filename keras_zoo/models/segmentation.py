@@ -12,6 +12,7 @@ image segmentation", MICCAI 2015.
 """
 
 import keras
+import numpy as np
 from keras import layers
 
 from keras_zoo.layers import checked_input
@@ -132,3 +133,26 @@ def unet(input_shape=(48, 48, 1), num_classes=4, filters=(16, 32, 64),
     """
     return _segmentation_network(input_shape, num_classes, filters, skips=True,
                                  batch_norm=batch_norm, name=name)
+
+
+def mean_iou(y_true, y_pred, num_classes):
+    """Segmentation's mean IoU: per class TP / (TP + FP + FN) over all pixels, then the mean.
+
+    Classes that appear in neither the truth nor the prediction are left out of the mean
+    (as `keras.metrics.MeanIoU` does).
+
+    Args:
+        y_true: integer class mask, any shape.
+        y_pred: integer class mask of the same shape.
+        num_classes: number of classes.
+
+    Returns:
+        (mean IoU, per-class IoU array with NaN for absent classes).
+    """
+    y_true, y_pred = np.asarray(y_true).ravel(), np.asarray(y_pred).ravel()
+    confusion = np.bincount(y_true * num_classes + y_pred, minlength=num_classes**2)
+    confusion = confusion.reshape(num_classes, num_classes).astype("float64")
+    tp = np.diag(confusion)
+    union = confusion.sum(0) + confusion.sum(1) - tp
+    iou = np.where(union > 0, tp / np.where(union > 0, union, 1), np.nan)
+    return float(np.nanmean(iou)), iou

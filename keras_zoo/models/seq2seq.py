@@ -9,24 +9,18 @@ decoder knows where it looked last (`keras_zoo.layers.attention.AttentionLSTMDec
 Lecture: "Neural networks: CNN, RNN, Transformer" (Seq-2-Seq, Seq-2-Seq with attention).
 
 Inputs: source ids (batch, T_in) and decoder input ids (batch, T_out), both int32 and
-0-padded (`keras_zoo.decoding.teacher_forcing` makes the latter); output: logits
-(batch, T_out, target_vocab). Greedy decoding: `keras_zoo.decoding.greedy_decode`.
+0-padded (`keras_zoo.models.seq2seq.teacher_forcing` makes the latter); output: logits
+(batch, T_out, target_vocab). Greedy decoding: `keras_zoo.models.seq2seq.greedy_decode`.
 """
 
 import keras
 import numpy as np
 from keras import layers
 
+from keras_zoo.datasets.text import END, PAD, START
 from keras_zoo.layers.attention import AttentionLSTMDecoder, PaddingMask
-from keras_zoo.layers.checks import InputShapeCheck
+from keras_zoo.layers.checks import checked_token_input
 from keras_zoo.registry import register_model
-from keras_zoo.text import START
-
-
-def token_input(name, length=None):
-    """An int32 `keras.Input` of shape (length,) followed by an `InputShapeCheck`."""
-    inputs = keras.Input(shape=(length,), dtype="int32", name=name)
-    return inputs, InputShapeCheck((length,), name=f"{name}_check")(inputs)
 
 
 def random_ids(rng, batch, length, vocab):
@@ -90,8 +84,8 @@ _ARGS_DOC = """
 @register_model(smoke={"embed_dim": 8, "units": 16}, example=translation_example)
 def seq2seq(source_vocab=64, target_vocab=16, embed_dim=32, units=64, bidirectional=False,
             source_length=None, target_length=None, name="seq2seq"):
-    source_in, source = token_input("source", source_length)  # (batch, T_in)
-    decoder_in, decoder = token_input("decoder_input", target_length)  # (batch, T_out)
+    source_in, source = checked_token_input(source_length, "source")  # (batch, T_in)
+    decoder_in, decoder = checked_token_input(target_length, "decoder_input")  # (batch, T_out)
     _, state = apply_lstm_encoder(source, source_vocab, embed_dim, units, bidirectional)
     x = apply_lstm_decoder(decoder, state, target_vocab, embed_dim, state[0].shape[-1])  # (b,T,u)
     logits = layers.Dense(target_vocab, name="logits")(x)  # (batch, T_out, target_vocab)
@@ -103,8 +97,8 @@ def seq2seq(source_vocab=64, target_vocab=16, embed_dim=32, units=64, bidirectio
 def seq2seq_attention(source_vocab=64, target_vocab=16, embed_dim=32, units=64,
                       bidirectional=True, attention_units=32, source_length=None,
                       target_length=None, return_attention=False, name="seq2seq_attention"):
-    source_in, source = token_input("source", source_length)  # (batch, T_in)
-    decoder_in, decoder = token_input("decoder_input", target_length)  # (batch, T_out)
+    source_in, source = checked_token_input(source_length, "source")  # (batch, T_in)
+    decoder_in, decoder = checked_token_input(target_length, "decoder_input")  # (batch, T_out)
     states, (h, c) = apply_lstm_encoder(source, source_vocab, embed_dim, units, bidirectional)
     y = layers.Embedding(target_vocab, embed_dim, name="target_embedding")(decoder)  # (b,T,e)
     mask = PaddingMask(name="source_mask")(source)  # (batch, 1, T_in)
@@ -136,3 +130,92 @@ seq2seq_attention.__doc__ = (
         A functional `keras.Model`: [(batch, T_in), (batch, T_out)] int32 ->
         logits (batch, T_out, target_vocab) [, attention weights].
 """)
+
+
+# --------------------------------------------- teacher forcing and greedy decoding
+#
+# Training feeds the decoder the true previous character (teacher forcing):
+#
+#     decoder input   <start> 2 0 0 9 - 0 6 - 2 5        target   2 0 0 9 - 0 6 - 2 5 <end>
+#
+# At inference the decoder is fed its own previous prediction, one step at a time, until
+# it writes the end token (Sutskever et al. 2014). `greedy_decode` keeps every array at a
+# fixed size (the source padded to `source_length`, the decoder input to `max_length`), so
+# the model's predict function is traced and compiled once, not once per output length:
+# step t runs the whole padded decoder input and reads position t. The decoders are
+# causal, so the zeros after position t cannot change it.
+
+
+def teacher_forcing(vocab, texts, length):
+    """Decoder inputs and targets for texts: (N, length) int32 each.
+
+    Args:
+        vocab: a `CharVocab`.
+        texts: the target strings.
+        length: the decoder length; a text needs len(text) + 1 <= length (`ValueError`
+            otherwise).
+
+    Returns:
+        (decoder_input, target): <start> + text padded with 0, and text + <end> padded.
+    """
+    target = vocab.encode_batch(texts, length, end=True)
+    decoder_input = np.zeros_like(target)
+    decoder_input[:, 0] = START
+    decoder_input[:, 1:] = np.where(target[:, :-1] == END, PAD, target[:, :-1])
+    return decoder_input, target
+
+
+def greedy_decode(model, source_ids, max_length, start_id=START, end_id=END):
+    """Greedy decoding: feed back the most likely token until every row has ended.
+
+    Args:
+        model: an encoder-decoder taking [source ids, decoder input ids] and returning
+            logits (batch, max_length, vocab) first (further outputs are ignored).
+        source_ids: (batch, source_length) int ids, 0-padded.
+        max_length: decoder length (the model's output length); decoding stops at the
+            end token or after this many tokens.
+        start_id, end_id: the start and end tokens.
+
+    Returns:
+        (batch, max_length) int32: the predicted tokens up to and including the end
+        token, 0 after it (and 0 everywhere after `max_length` if no end came).
+    """
+    source_ids = np.asarray(source_ids, dtype="int32")
+    batch = len(source_ids)
+    decoder_input = np.zeros((batch, max_length), dtype="int32")
+    decoder_input[:, 0] = start_id
+    output = np.zeros((batch, max_length), dtype="int32")
+    done = np.zeros(batch, dtype=bool)
+    for t in range(max_length):
+        logits = model.predict_on_batch([source_ids, decoder_input])
+        if isinstance(logits, (list, tuple)):
+            logits = logits[0]
+        token = np.argmax(np.asarray(logits)[:, t], axis=-1).astype("int32")  # (batch,)
+        token = np.where(done, PAD, token)
+        output[:, t] = token
+        done |= token == end_id
+        if done.all():
+            break
+        if t + 1 < max_length:  # as in `teacher_forcing`, <end> is never fed back
+            decoder_input[:, t + 1] = np.where(done, PAD, token)
+    return output
+
+
+def translate(model, texts, source_vocab, target_vocab, source_length, max_length,
+              batch_size=512):
+    """Greedy translations of `texts` (strings -> strings).
+
+    Unknown characters and texts longer than `source_length` raise `ValueError` (from
+    `CharVocab.encode_batch`). Every batch is padded to `batch_size` rows, so the model
+    compiles once.
+    """
+    source = source_vocab.encode_batch(texts, source_length)
+    results = []
+    for i in range(0, len(source), batch_size):
+        chunk = source[i:i + batch_size]
+        padded = np.zeros((batch_size, source_length), dtype="int32")
+        padded[:len(chunk)] = chunk
+        padded[len(chunk):, 0] = END  # filler rows: one token, so no row is empty
+        ids = greedy_decode(model, padded, max_length)[:len(chunk)]
+        results.extend(target_vocab.decode_batch(ids))
+    return results

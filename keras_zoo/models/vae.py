@@ -15,7 +15,7 @@ import keras
 from keras import layers, ops
 
 from keras_zoo.layers import checked_input
-from keras_zoo.layers.generative import CheckedImagesMixin, check_range
+from keras_zoo.layers.checks import CheckedImagesMixin, check_range
 from keras_zoo.registry import register_model
 
 
@@ -127,7 +127,7 @@ def _example(model, batch, rng):
     return rng.uniform(0.0, 1.0, size=(batch, *model.image_shape)).astype("float32"), None
 
 
-def apply_dense_stack(x, units, name):
+def apply_leaky_dense_stack(x, units, name):
     """Dense -> LeakyReLU(0.2) for each width in `units`, as in the notebook."""
     for i, width in enumerate(units):
         x = layers.Dense(width, name=f"{name}{i + 1}")(x)
@@ -156,12 +156,12 @@ def vae(image_shape=(28, 28, 1), units=(400, 400), latent_dim=200, seed=None, na
         A `VAE`.
     """
     inputs, x = checked_input(image_shape, name="image")
-    x = apply_dense_stack(layers.Flatten(name="flatten")(x), units, name="enc")
+    x = apply_leaky_dense_stack(layers.Flatten(name="flatten")(x), units, name="enc")
     mean = layers.Dense(latent_dim, name="mean")(x)  # (b, latent_dim)
     log_var = layers.Dense(latent_dim, name="log_var")(x)  # (b, latent_dim)
     encoder = keras.Model(inputs, [mean, log_var], name="encoder")
     inputs, x = checked_input((latent_dim,), name="latent")
-    x = apply_dense_stack(x, tuple(reversed(units)), name="dec")
+    x = apply_leaky_dense_stack(x, tuple(reversed(units)), name="dec")
     size = image_shape[0] * image_shape[1] * image_shape[2]
     x = layers.Dense(size, name="dec_logits")(x)  # (b, 784) logits
     decoder = keras.Model(inputs, layers.Reshape(image_shape, name="dec_image")(x),

@@ -1,4 +1,4 @@
-"""Boxes and overlaps in NumPy: default boxes, IoU, matching, encoding, NMS, mAP, mean IoU.
+"""Boxes and overlaps in NumPy: default boxes, IoU, matching, encoding, NMS, mAP.
 
 The data side and the evaluation of the single-shot detector (`keras_zoo.models.detection`),
 after Liu et al., "SSD: Single Shot MultiBox Detector", ECCV 2016 (the lecture's figure:
@@ -218,26 +218,3 @@ def mean_average_precision(detections, boxes, classes, num_classes, iou_threshol
         precision = tp / np.maximum(np.arange(1, len(found) + 1), 1)
         ap[c] = average_precision(tp / total, precision) if len(found) else 0.0
     return float(np.nanmean(ap)), ap
-
-
-def mean_iou(y_true, y_pred, num_classes):
-    """Segmentation's mean IoU: per class TP / (TP + FP + FN) over all pixels, then the mean.
-
-    Classes that appear in neither the truth nor the prediction are left out of the mean
-    (as `keras.metrics.MeanIoU` does).
-
-    Args:
-        y_true: integer class mask, any shape.
-        y_pred: integer class mask of the same shape.
-        num_classes: number of classes.
-
-    Returns:
-        (mean IoU, per-class IoU array with NaN for absent classes).
-    """
-    y_true, y_pred = np.asarray(y_true).ravel(), np.asarray(y_pred).ravel()
-    confusion = np.bincount(y_true * num_classes + y_pred, minlength=num_classes**2)
-    confusion = confusion.reshape(num_classes, num_classes).astype("float64")
-    tp = np.diag(confusion)
-    union = confusion.sum(0) + confusion.sum(1) - tp
-    iou = np.where(union > 0, tp / np.where(union > 0, union, 1), np.nan)
-    return float(np.nanmean(iou)), iou
