@@ -11,7 +11,11 @@ The backend is never set here: it is whatever `KERAS_BACKEND` says.
 """
 
 import argparse
+import datetime
+import importlib.metadata
 import json
+import os
+import platform
 import sys
 import time
 from pathlib import Path
@@ -76,6 +80,7 @@ def setup(description, *, epochs, batch_size, data=DATA_CHOICES, **choices):
     if args.epochs < 1 or args.batch_size < 1:
         parser.error("--epochs and --batch-size must be positive")
     args.name, args.backend, args.start = script, keras.backend.backend(), time.perf_counter()
+    args.choices = {flag: getattr(args, flag) for flag in choices}
     args.out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(args.seed)
     sys.excepthook = _excepthook
@@ -107,17 +112,43 @@ def savefig(fig, args, filename):
     return path
 
 
-def report(args, **metrics):
-    """Print the one final metrics line and write it to `args.out/metrics.json`.
+def _cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next(line.split(":", 1)[1].strip() for line in f
+                        if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or platform.machine()
 
-    The line reads `RESULT <tutorial> backend=... data=... key=value ... seconds=...`.
+
+def provenance(args):
+    """Where and how a run was made: date (UTC), settings, machine, library versions."""
+    packages = ("keras", "numpy", {"tensorflow": "tensorflow", "jax": "jaxlib",
+                                   "torch": "torch"}[args.backend])
+    return {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "seed": args.seed, "epochs": args.epochs, "batch_size": args.batch_size,
+            "choices": args.choices,
+            "machine": {"cpu": _cpu_model(), "cores": os.cpu_count(),
+                        "os": platform.system().lower(), "arch": platform.machine()},
+            "versions": {"python": platform.python_version(),
+                         **{p: importlib.metadata.version(p) for p in packages}}}
+
+
+def report(args, **metrics):
+    """Print the one final metrics line and write the run to `args.out/metrics.json`.
+
+    The line reads `RESULT <tutorial> backend=... data=... key=value ... seconds=...`; the
+    file adds the run's provenance under "run" (`provenance`). `scripts/results.py
+    record out/` files such runs under `results/`, from which the README's table and
+    `docs/results.md` are generated.
     """
     metrics = {k: getattr(v, "item", lambda v=v: v)() for k, v in metrics.items()}  # NumPy scalars
     metrics = {k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()}
     record = {"tutorial": args.name, "backend": args.backend, "data": args.data,
               "smoke": args.smoke, **metrics,
               "seconds": round(time.perf_counter() - args.start, 1)}
-    (args.out / "metrics.json").write_text(json.dumps(record, indent=1) + "\n")
     fields = " ".join(f"{k}={v}" for k, v in record.items() if k not in ("tutorial", "smoke"))
+    record["run"] = provenance(args)
+    (args.out / "metrics.json").write_text(json.dumps(record, indent=1) + "\n")
     print(f"RESULT {args.name} {fields}", flush=True)
     return record

@@ -68,6 +68,9 @@ def check_smoke_run(script, stdout, out):
     assert f"backend={backend}" in results[0]
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["tutorial"] == script.stem and metrics["smoke"] is True
+    run = metrics["run"]  # provenance, for scripts/results.py
+    assert run["seed"] == 0 and run["date"].endswith("Z") and run["machine"]["cores"] >= 1
+    assert set(run["versions"]) >= {"python", "keras", "numpy"}
     figures = list(out.glob("*.png"))
     assert figures, f"{script.name} saved no figure"
     assert all(f.stat().st_size > 5_000 for f in figures), "a figure is (nearly) empty"

@@ -54,7 +54,11 @@ def _forecaster(cell, window, features, units, num_layers, horizon, dropout, unr
     return keras.Model(inputs, outputs, name=name)
 
 
-_ARGS_DOC = """
+@register_model(task="regression", smoke={"units": 8})
+def rnn_forecaster(window=12, features=1, units=64, num_layers=1, horizon=1, dropout=0.0,
+                   unroll="auto", name="rnn_forecaster"):
+    """Elman RNN forecaster: past window -> next value.
+
     Args:
         window: number of past time steps in each input.
         features: values per time step.
@@ -67,12 +71,7 @@ _ARGS_DOC = """
 
     Returns:
         A functional `keras.Model` mapping (batch, window, features) to (batch, horizon).
-"""
-
-
-@register_model(task="regression", smoke={"units": 8})
-def rnn_forecaster(window=12, features=1, units=64, num_layers=1, horizon=1, dropout=0.0,
-                   unroll="auto", name="rnn_forecaster"):
+    """
     return _forecaster("rnn", window, features, units, num_layers, horizon, dropout, unroll,
                        name)
 
@@ -80,6 +79,21 @@ def rnn_forecaster(window=12, features=1, units=64, num_layers=1, horizon=1, dro
 @register_model(task="regression", smoke={"units": 8})
 def gru_forecaster(window=12, features=1, units=64, num_layers=1, horizon=1, dropout=0.0,
                    unroll="auto", name="gru_forecaster"):
+    """GRU forecaster: past window -> next value.
+
+    Args:
+        window: number of past time steps in each input.
+        features: values per time step.
+        units: hidden size of each recurrent layer.
+        num_layers: stacked recurrent layers.
+        horizon: how many future values to predict.
+        dropout: dropout on the recurrent layers' inputs.
+        unroll: True, False or "auto" (`default_unroll`: SimpleRNN on torch only).
+        name: model name.
+
+    Returns:
+        A functional `keras.Model` mapping (batch, window, features) to (batch, horizon).
+    """
     return _forecaster("gru", window, features, units, num_layers, horizon, dropout, unroll,
                        name)
 
@@ -87,13 +101,23 @@ def gru_forecaster(window=12, features=1, units=64, num_layers=1, horizon=1, dro
 @register_model(task="regression", smoke={"units": 8})
 def lstm_forecaster(window=12, features=1, units=64, num_layers=1, horizon=1, dropout=0.0,
                     unroll="auto", name="lstm_forecaster"):
+    """LSTM forecaster: past window -> next value.
+
+    Args:
+        window: number of past time steps in each input.
+        features: values per time step.
+        units: hidden size of each recurrent layer.
+        num_layers: stacked recurrent layers.
+        horizon: how many future values to predict.
+        dropout: dropout on the recurrent layers' inputs.
+        unroll: True, False or "auto" (`default_unroll`: SimpleRNN on torch only).
+        name: model name.
+
+    Returns:
+        A functional `keras.Model` mapping (batch, window, features) to (batch, horizon).
+    """
     return _forecaster("lstm", window, features, units, num_layers, horizon, dropout, unroll,
                        name)
-
-
-rnn_forecaster.__doc__ = "Elman RNN forecaster: past window -> next value.\n" + _ARGS_DOC
-gru_forecaster.__doc__ = "GRU forecaster: past window -> next value.\n" + _ARGS_DOC
-lstm_forecaster.__doc__ = "LSTM forecaster: past window -> next value.\n" + _ARGS_DOC
 
 
 def apply_rows_block(x, name="rows"):
@@ -144,10 +168,13 @@ def _lecture_classifier(cell, input_shape, units, num_classes, name):
     return keras.Model(inputs, outputs, name=name)
 
 
-_LECTURE_DOC = """
-    The cell is `keras_zoo.layers.recurrent.Lecture{cell}Cell`, written from the lecture's
+@register_model(smoke={"units": 8, "input_shape": (8, 8, 1)})
+def lecture_lstm(input_shape=(28, 28, 1), units=64, num_classes=10, name="lecture_lstm"):
+    """Row-by-row classifier on the lecture's LSTM cell (gates i, f, g, o).
+
+    The cell is `keras_zoo.layers.recurrent.LectureLSTMCell`, written from the lecture's
     equations and wrapped in `keras.layers.RNN`; given the same weights it computes what
-    `keras.layers.{cell}` computes (tests/test_rnn_zoo.py).
+    `keras.layers.LSTM` computes (tests/test_rnn_zoo.py).
 
     Args:
         input_shape: (rows, cols, channels); rows are the time steps.
@@ -158,20 +185,26 @@ _LECTURE_DOC = """
     Returns:
         A functional `keras.Model` mapping (batch, rows, cols, channels) to
         (batch, num_classes) logits.
-"""
-
-
-@register_model(smoke={"units": 8, "input_shape": (8, 8, 1)})
-def lecture_lstm(input_shape=(28, 28, 1), units=64, num_classes=10, name="lecture_lstm"):
+    """
     return _lecture_classifier("lstm", input_shape, units, num_classes, name)
 
 
 @register_model(smoke={"units": 8, "input_shape": (8, 8, 1)})
 def lecture_gru(input_shape=(28, 28, 1), units=64, num_classes=10, name="lecture_gru"):
+    """Row-by-row classifier on the lecture's GRU cell (update and reset gates).
+
+    The cell is `keras_zoo.layers.recurrent.LectureGRUCell`, written from the lecture's
+    equations and wrapped in `keras.layers.RNN`; given the same weights it computes what
+    `keras.layers.GRU` computes (tests/test_rnn_zoo.py).
+
+    Args:
+        input_shape: (rows, cols, channels); rows are the time steps.
+        units: hidden size.
+        num_classes: number of output logits.
+        name: model name.
+
+    Returns:
+        A functional `keras.Model` mapping (batch, rows, cols, channels) to
+        (batch, num_classes) logits.
+    """
     return _lecture_classifier("gru", input_shape, units, num_classes, name)
-
-
-lecture_lstm.__doc__ = ("Row-by-row classifier on the lecture's LSTM cell (gates i, f, g, o)."
-                        "\n" + _LECTURE_DOC.format(cell="LSTM"))
-lecture_gru.__doc__ = ("Row-by-row classifier on the lecture's GRU cell (update and reset "
-                       "gates).\n" + _LECTURE_DOC.format(cell="GRU"))

@@ -69,7 +69,11 @@ def apply_lstm_decoder(decoder_input, state, vocab, embed_dim, units, name="deco
     return layers.LSTM(units, return_sequences=True, name=name)(x, initial_state=state)
 
 
-_ARGS_DOC = """
+@register_model(smoke={"embed_dim": 8, "units": 16}, example=translation_example)
+def seq2seq(source_vocab=64, target_vocab=16, embed_dim=32, units=64, bidirectional=False,
+            source_length=None, target_length=None, name="seq2seq"):
+    """LSTM encoder-decoder: source ids + decoder input ids -> next-character logits.
+
     Args:
         source_vocab: number of source ids (`CharVocab.size`, specials included).
         target_vocab: number of target ids: the width of the logits.
@@ -78,12 +82,12 @@ _ARGS_DOC = """
             as the encoder's final state (2 units if bidirectional).
         bidirectional: read the source in both directions.
         source_length, target_length: fixed input lengths, or None for any length.
-        name: model name."""
+        name: model name.
 
-
-@register_model(smoke={"embed_dim": 8, "units": 16}, example=translation_example)
-def seq2seq(source_vocab=64, target_vocab=16, embed_dim=32, units=64, bidirectional=False,
-            source_length=None, target_length=None, name="seq2seq"):
+    Returns:
+        A functional `keras.Model`: [(batch, T_in), (batch, T_out)] int32 ->
+        logits (batch, T_out, target_vocab).
+    """
     source_in, source = checked_token_input(source_length, "source")  # (batch, T_in)
     decoder_in, decoder = checked_token_input(target_length, "decoder_input")  # (batch, T_out)
     _, state = apply_lstm_encoder(source, source_vocab, embed_dim, units, bidirectional)
@@ -97,6 +101,27 @@ def seq2seq(source_vocab=64, target_vocab=16, embed_dim=32, units=64, bidirectio
 def seq2seq_attention(source_vocab=64, target_vocab=16, embed_dim=32, units=64,
                       bidirectional=True, attention_units=32, source_length=None,
                       target_length=None, return_attention=False, name="seq2seq_attention"):
+    """LSTM encoder-decoder with additive (Bahdanau) attention over the encoder states.
+
+    Args:
+        source_vocab: number of source ids (`CharVocab.size`, specials included).
+        target_vocab: number of target ids: the width of the logits.
+        embed_dim: character embedding size.
+        units: LSTM size of the encoder (each direction); the decoder has as many units
+            as the encoder's final state (2 units if bidirectional).
+        bidirectional: read the source in both directions.
+        source_length, target_length: fixed input lengths, or None for any length.
+        name: model name.
+        attention_units: hidden size of the additive score.
+        units also sets the size of the attentional vector fed back at every step.
+        return_attention: also return the attention weights (batch, T_out, T_in), for
+            plotting; build a second model with this flag and copy the trained weights
+            (`set_weights(trained.get_weights())`: the weights are the same).
+
+    Returns:
+        A functional `keras.Model`: [(batch, T_in), (batch, T_out)] int32 ->
+        logits (batch, T_out, target_vocab) [, attention weights].
+    """
     source_in, source = checked_token_input(source_length, "source")  # (batch, T_in)
     decoder_in, decoder = checked_token_input(target_length, "decoder_input")  # (batch, T_out)
     states, (h, c) = apply_lstm_encoder(source, source_vocab, embed_dim, units, bidirectional)
@@ -108,28 +133,6 @@ def seq2seq_attention(source_vocab=64, target_vocab=16, embed_dim=32, units=64,
     outputs = [logits, weights] if return_attention else logits
     return keras.Model([source_in, decoder_in], outputs, name=name)
 
-
-seq2seq.__doc__ = (
-    "LSTM encoder-decoder: source ids + decoder input ids -> next-character logits.\n"
-    + _ARGS_DOC + """
-
-    Returns:
-        A functional `keras.Model`: [(batch, T_in), (batch, T_out)] int32 ->
-        logits (batch, T_out, target_vocab).
-""")
-seq2seq_attention.__doc__ = (
-    "LSTM encoder-decoder with additive (Bahdanau) attention over the encoder states.\n"
-    + _ARGS_DOC + """
-        attention_units: hidden size of the additive score.
-        units also sets the size of the attentional vector fed back at every step.
-        return_attention: also return the attention weights (batch, T_out, T_in), for
-            plotting; build a second model with this flag and copy the trained weights
-            (`set_weights(trained.get_weights())`: the weights are the same).
-
-    Returns:
-        A functional `keras.Model`: [(batch, T_in), (batch, T_out)] int32 ->
-        logits (batch, T_out, target_vocab) [, attention weights].
-""")
 
 
 # --------------------------------------------- teacher forcing and greedy decoding

@@ -1,0 +1,74 @@
+"""Measured results are data: the README's table and docs/results.md are generated from
+the runs filed under results/runs/, and every run says where and how it was made."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("results", ROOT / "scripts" / "results.py")
+results = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(results)
+
+
+def test_readme_table_and_results_page_are_generated():
+    """Hand edits, or runs filed without `render`, make this fail."""
+    assert results.main(["check"]) == 0, "run `python scripts/results.py render`"
+
+
+def test_every_tutorial_has_a_headline_and_runs_on_every_backend():
+    tutorials = {p.stem for p in (ROOT / "tutorials").glob("*.py")}
+    assert set(results.HEADLINES) == tutorials
+    filed = {(r["tutorial"], r["backend"]) for r in results.load_runs()}
+    missing = {(t, b) for t in tutorials for b in results.BACKENDS} - filed
+    assert not missing, f"no run filed for {sorted(missing)}"
+
+
+@pytest.mark.parametrize("run", results.load_runs(), ids=lambda r: f"{r['tutorial']}-"
+                         f"{r['backend']}-{r['run']['date'][:10]}-seed{r['run']['seed']}")
+def test_each_run_has_its_provenance_and_headline_metrics(run):
+    meta = run["run"]
+    assert meta["date"][:2] == "20" and isinstance(meta["seed"], int)
+    assert meta["machine"]["cpu"] and meta["versions"]["keras"]
+    assert run["smoke"] is False and run["backend"] in results.BACKENDS
+    for key in results.HEADLINES[run["tutorial"]][1]:
+        assert key in run, f"{run['tutorial']} has no {key!r}: a metric was renamed?"
+
+
+def _metrics(tmp_path, name, **fields):
+    folder = tmp_path / "out" / name
+    folder.mkdir(parents=True)
+    record = {"tutorial": "lenet5_mnist", "backend": "jax", "data": "embedded",
+              "smoke": False, "test_accuracy": 0.98, "seconds": 12.3,
+              "run": {"date": "2026-12-05T01:02:03Z", "seed": 2, "epochs": 5,
+                      "batch_size": 64, "choices": {}, "versions": {"keras": "3.15.1"},
+                      "machine": {"cpu": "test cpu", "cores": 2}}}
+    record.update(fields)
+    (folder / "metrics.json").write_text(json.dumps(record))
+    return record
+
+
+def test_record_files_finished_runs_and_skips_smoke_runs(tmp_path):
+    record = _metrics(tmp_path, "a")
+    _metrics(tmp_path, "b", smoke=True)
+    filed = results.record([tmp_path / "out"], runs_dir=tmp_path / "runs")
+    assert [p.relative_to(tmp_path).as_posix() for p in filed] == [
+        "runs/lenet5_mnist/jax_20261205T010203Z_seed2.json"]
+    assert json.loads(filed[0].read_text()) == record
+    runs = results.load_runs(tmp_path / "runs")
+    assert "0.980 (12.3 s)" in results.readme_table(runs)
+
+
+def test_record_rejects_a_file_without_provenance(tmp_path):
+    record = _metrics(tmp_path, "a")
+    del record["run"]
+    (tmp_path / "out" / "a" / "metrics.json").write_text(json.dumps(record))
+    with pytest.raises(ValueError, match="not a tutorial run with provenance"):
+        results.record([tmp_path / "out"], runs_dir=tmp_path / "runs")
+
+
+def test_formatting_by_hand():
+    assert [results.fmt(v) for v in (0.97654, 23.94, True, None, float("nan"), 4)] == [
+        "0.977", "23.9", "yes", "–", "–", "4"]
