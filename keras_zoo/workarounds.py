@@ -204,7 +204,7 @@ def _best_seconds(fn, repeats=7):
 
 def _probe_jax_cpu_depthwise():
     """One training step of a 3x3 depthwise conv on (64, 14, 14, 48): XLA's grouped
-    convolution vs taps. Present while XLA's is more than 1.5x slower (measured: ~10x)."""
+    convolution vs taps. Present while XLA's is more than 1.5x slower."""
     import jax
     import numpy as np
 
@@ -252,7 +252,7 @@ def _probe_onednn_avx2_strided_1x1():
 
 def _probe_torch_simple_rnn_loop():
     """Forward + backward of SimpleRNN(32) on (64, 40, 1), torch backend: loop vs
-    unrolled. Present while the loop is more than 1.1x slower (measured: ~1.2x)."""
+    unrolled. Present while the loop is more than 1.1x slower."""
     import numpy as np
     import torch
 
