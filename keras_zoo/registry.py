@@ -148,7 +148,10 @@ def list_families() -> list[str]:
 def random_inputs(model, batch: int, rng: np.random.Generator):
     """Random inputs for a functional model: floats in [0, 1), integer inputs in [1, 4).
 
-    One array for a single input, else a list in `model.inputs` order.
+    Each example's floats are scaled by its own brightness in [0.25, 1), so that examples
+    still differ after a network averages over space (global pooling of i.i.d. noise
+    would make them all alike). One array for a single input, else a list in
+    `model.inputs` order.
     """
     arrays = []
     for tensor in model.inputs:
@@ -159,7 +162,8 @@ def random_inputs(model, batch: int, rng: np.random.Generator):
         if "int" in str(tensor.dtype):
             arrays.append(rng.integers(1, 4, size=shape).astype(str(tensor.dtype)))
         else:
-            arrays.append(rng.uniform(0.0, 1.0, size=shape).astype("float32"))
+            brightness = rng.uniform(0.25, 1.0, size=(batch,) + (1,) * (len(shape) - 1))
+            arrays.append((rng.uniform(0.0, 1.0, size=shape) * brightness).astype("float32"))
     return arrays[0] if len(arrays) == 1 else arrays
 
 

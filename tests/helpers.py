@@ -24,14 +24,38 @@ GOLDEN_BATCH = 4
 GOLDEN_MAX_PARAMS = 2_000_000  # above this a golden uses the model's smoke overrides
 
 
+def _layer_kinds(model):
+    """ids of depthwise kernels, and of the BatchNorm scales that end a residual branch
+    (a BatchNormalization feeding an `Add` whose other input is an identity shortcut)."""
+    depthwise, branch_ends = set(), set()
+    for layer in model._flatten_layers(include_self=False):
+        if isinstance(layer, keras.layers.DepthwiseConv2D):
+            depthwise.add(id(layer.kernel))
+        if isinstance(layer, keras.layers.Add):
+            for node in layer._inbound_nodes:
+                producers = [t._keras_history.operation for t in node.input_tensors]
+                norms = [p for p in producers if isinstance(p, keras.layers.BatchNormalization)]
+                if norms and len(norms) < len(producers):
+                    branch_ends.update(id(n.gamma) for n in norms if n.scale)
+    return depthwise, branch_ends
+
+
 def set_deterministic_weights(model, seed=WEIGHT_SEED):
     """Overwrite every weight, in `model.weights` order, with uniform NumPy random numbers.
 
-    A kernel of shape (..., fan_in_dims, units) gets U(-a, a) with a = sqrt(3 / fan_in)
-    (variance 1 / fan_in, so activations stay O(1) and tanh/sigmoid do not saturate);
-    biases and other vectors get U(-0.1, 0.1); a variance (BatchNorm) gets 0.5 + |U|.
-    The numbers depend only on the seed and the weight shapes and order, so the same
-    model gets the same weights on every backend.
+    Scales are chosen per kind of weight so that a signal survives any depth, and each
+    output depends on its input:
+    - a kernel of shape (..., fan_in_dims, units): U(-a, a), a = sqrt(6 / fan_in)
+      (variance 2 / fan_in, He et al.'s: a ReLU layer keeps the signal's size, so deep
+      stacks neither vanish nor explode); a depthwise kernel's fan-in is kh * kw;
+    - a normalisation scale (`gamma`): 1 + U(-0.1, 0.1), so that no layer shrinks the
+      signal; the scale that ends a residual branch over an identity shortcut:
+      0.2 + U(-0.1, 0.1) (as "zero-gamma" initialisation does), so that residual sums do
+      not double at every block; a moving variance: 1 + |U(-0.1, 0.1)|, so that
+      inference-mode normalisation neither amplifies nor damps;
+    - biases, shifts (`beta`), moving means and other vectors: U(-0.1, 0.1).
+    The numbers depend only on the seed and the weight shapes and order (and the model's
+    graph), so the same model gets the same weights on every backend.
 
     Args:
         model: a built `keras.Model`.
@@ -41,15 +65,21 @@ def set_deterministic_weights(model, seed=WEIGHT_SEED):
         The model (its weights are assigned in place).
     """
     rng = np.random.default_rng(seed)
+    depthwise, branch_ends = _layer_kinds(model)
     for weight in model.weights:
         if "float" not in str(weight.dtype):
             continue
         shape = tuple(weight.shape)
         is_vector = len(shape) < 2 or weight.name.endswith("bias")
-        scale = 0.1 if is_vector else float(np.sqrt(3.0 / np.prod(shape[:-1])))
+        fan_in = np.prod(shape[:2]) if id(weight) in depthwise else np.prod(shape[:-1])
+        scale = 0.1 if is_vector else float(np.sqrt(6.0 / fan_in))
         values = rng.uniform(-scale, scale, size=shape)
         if weight.name.endswith("variance"):
-            values = 0.5 + np.abs(values)
+            values = 1.0 + np.abs(values)
+        elif id(weight) in branch_ends:
+            values = 0.2 + values
+        elif weight.name.endswith("gamma"):
+            values = 1.0 + values
         weight.assign(values.astype(weight.dtype))
     return model
 

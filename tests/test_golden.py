@@ -8,6 +8,7 @@ a new model fails here until `python tests/make_golden.py <name>` is run and com
 
 import json
 
+import keras
 import numpy as np
 import pytest
 from helpers import (
@@ -47,17 +48,34 @@ def test_golden_output(name):
     expected_x, _ = example(name, model, batch=len(flat(x)[0]))
     for a, b in zip(flat(x), flat(expected_x), strict=True):
         np.testing.assert_array_equal(a, b, err_msg="keras_zoo.example_batch changed")
-    y, expected = flat(forward(model, x)), flat(from_npz(golden, "y"))
-    assert [a.shape for a in y] == [b.shape for b in expected]
+    # One pass over the stored batch and the same batch rolled by one example: the first
+    # half must match the golden, the second the golden rolled (each example on its own),
+    # and the golden check must fail on it: the outputs depend on the input.
+    both = keras.tree.map_structure(lambda a: np.concatenate([a, np.roll(a, 1, axis=0)]), x)
+    expected = flat(from_npz(golden, "y"))
+    batch = len(flat(x)[0])
+    y = flat(forward(model, both))
+    assert [a.shape[1:] for a in y] == [b.shape[1:] for b in expected]
     for a, b in zip(y, expected):
         np.testing.assert_allclose(
-            a, b, rtol=RTOL, atol=ATOL,
+            a[:batch], b, rtol=RTOL, atol=ATOL,
             err_msg=f"{name} differs from the golden values written on {golden['backend']}")
+        np.testing.assert_allclose(a[batch:], np.roll(b, 1, axis=0), rtol=RTOL, atol=ATOL,
+                                   err_msg=f"{name}: an example's output depends on the batch")
+    assert not all(np.allclose(a[batch:], b, rtol=RTOL, atol=ATOL)
+                   for a, b in zip(y, expected)), (
+        f"{name}: the golden check passes on a different input; the golden cannot see "
+        f"the forward pass")
 
 
-def test_goldens_are_not_trivial():
-    """The stored outputs vary across the batch and are not saturated or zero."""
-    for path in sorted(GOLDEN_DIR.glob("*.npz")):
-        for y in flat(from_npz(np.load(path), "y")):
-            assert np.all(np.isfinite(y)), path.name
-            assert np.std(y) > 1e-3 and np.abs(y).max() < 1e3, path.name
+@pytest.mark.parametrize("path", sorted(GOLDEN_DIR.glob("*.npz")), ids=lambda p: p.stem)
+def test_golden_outputs_vary_across_the_batch(path):
+    """Per output unit, the examples of the batch differ: the spread across the batch is a
+    real share of the outputs' size, not rounding (finite, not saturated, not zero)."""
+    for y in flat(from_npz(np.load(path), "y")):
+        y = y.reshape(len(y), -1).astype("float64")
+        assert np.all(np.isfinite(y)) and np.abs(y).max() < 1e3, path.name
+        spread = np.std(y, axis=0)  # per unit, across the batch
+        assert np.median(spread) > 0.01 * (np.abs(y).mean() + 1e-3), (
+            f"{path.stem}: median per-unit spread across the batch {np.median(spread):.2e} "
+            f"vs mean |y| {np.abs(y).mean():.2e}: the outputs barely depend on the input")
