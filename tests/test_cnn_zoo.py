@@ -108,8 +108,16 @@ def test_googlenet_parameters_from_table1():
         return (conv_params(1, c_in, f1) + conv_params(1, c_in, r3) + conv_params(3, r3, f3)
                 + conv_params(1, c_in, r5) + conv_params(5, r5, f5) + conv_params(1, c_in, fp))
 
+    # Table 1's columns #1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj, typed from
+    # the paper (not from the code's INCEPTION_V1, which must equal them)
+    table1 = {"3a": (64, 96, 128, 16, 32, 32), "3b": (128, 128, 192, 32, 96, 64),
+              "4a": (192, 96, 208, 16, 48, 64), "4b": (160, 112, 224, 24, 64, 64),
+              "4c": (128, 128, 256, 24, 64, 64), "4d": (112, 144, 288, 32, 64, 64),
+              "4e": (256, 160, 320, 32, 128, 128), "5a": (256, 160, 320, 32, 128, 128),
+              "5b": (384, 192, 384, 48, 128, 128)}
+    assert INCEPTION_V1 == table1
     total, c_in = conv_params(7, 3, 64) + conv_params(1, 64, 64) + conv_params(3, 64, 192), 192
-    for filters in INCEPTION_V1.values():
+    for filters in table1.values():
         total += module(c_in, filters)
         c_in = filters[0] + filters[2] + filters[4] + filters[5]
     total += (c_in + 1) * 1000
@@ -287,7 +295,8 @@ def test_shuffle_unit_passes_half_through():
     ("resnet18", {"stem": "small", "width": 0.25}),
     ("mobilenet_v2", {"stem": "small", "alpha": 0.35}),
     ("shufflenet_v2", {"stem": "small", "width": 0.5})])
-def test_small_variants_on_mnist_digits(name, overrides):
+def test_small_variants_accept_28x28_inputs_under_a_million_parameters(name, overrides):
+    """The shapes of the raced variants (no weights, no digits: the tutorial trains them)."""
     with shapes_only():  # counts as a real build does (test_registry)
         model = keras_zoo.build(name, input_shape=(28, 28, 1), num_classes=10, **overrides)
     assert model.output.shape == (None, 10)

@@ -1,7 +1,8 @@
 """The single-shot detector's pieces against small hand-computed cases.
 
 IoU, default boxes, box encoding/decoding, matching, NMS, average precision and mAP
-(keras_zoo.datasets.boxes, NumPy), SSD's loss with hard-negative mining (keras.ops, on
+(keras_zoo.datasets.boxes, NumPy), each threshold's comparison at an IoU exactly equal to
+it (dyadic boxes, exact in float64), SSD's loss with hard-negative mining (keras.ops, on
 the current backend), the detector's config, and the generated digit canvases.
 """
 
@@ -82,6 +83,53 @@ def test_non_max_suppression():
     np.testing.assert_array_equal(du.non_max_suppression(boxes, scores, 0.95), [0, 2, 3, 1])
     np.testing.assert_array_equal(du.non_max_suppression(boxes, scores, 0.45, 2), [0, 3])
     assert du.non_max_suppression(np.zeros((0, 4)), np.zeros(0)).size == 0
+
+
+# ----------------------------------------------------- IoU exactly at the threshold
+# Dyadic coordinates: the areas, intersections, unions and their ratio are exact in
+# float64, so "IoU == threshold" is a true equality and the comparisons' direction shows.
+BOX = np.array([0.0, 0.0, 0.5, 0.5])  # area 1/4
+HALF = np.array([0.0, 0.0, 0.5, 0.25])  # inside BOX, area 1/8: IoU 1/2
+QUARTER = np.array([0.0, 0.0, 0.125, 0.5])  # inside BOX, area 1/16: IoU 1/4
+
+
+def test_dyadic_boxes_have_exact_ious():
+    assert du.iou_matrix(BOX[None], np.stack([HALF, QUARTER]))[0].tolist() == [0.5, 0.25]
+
+
+@pytest.mark.parametrize("threshold, other", [(0.5, HALF), (0.25, QUARTER)])
+def test_nms_keeps_a_box_whose_iou_equals_the_threshold(threshold, other):
+    """The docstring: NMS drops the boxes overlapping a kept one by *more than* the threshold."""
+    boxes, scores = np.stack([BOX, other]), np.array([0.9, 0.8])
+    assert du.iou_matrix(boxes[:1], boxes[1:])[0, 0] == threshold
+    np.testing.assert_array_equal(du.non_max_suppression(boxes, scores, threshold), [0, 1])
+    below = np.nextafter(threshold, 0.0)  # the IoU is now more than the threshold
+    np.testing.assert_array_equal(du.non_max_suppression(boxes, scores, below), [0])
+    np.testing.assert_array_equal(du.non_max_suppression(boxes, scores[::-1], below), [1])
+
+
+def test_match_boxes_counts_an_iou_equal_to_the_threshold_as_positive():
+    """The docstring: an anchor is positive when its best IoU is >= the threshold."""
+    anchors = np.stack([BOX, HALF, QUARTER])  # IoU 1, 1/2, 1/4 with the box
+    targets = du.match_boxes(BOX[None], np.array([4]), anchors, iou_threshold=0.5)
+    np.testing.assert_array_equal(targets[:, 0], [5, 5, 0])
+    targets = du.match_boxes(BOX[None], np.array([4]), anchors, iou_threshold=0.25)
+    np.testing.assert_array_equal(targets[:, 0], [5, 5, 5])
+    above = np.nextafter(0.5, 1.0)
+    targets = du.match_boxes(BOX[None], np.array([4]), anchors, iou_threshold=above)
+    np.testing.assert_array_equal(targets[:, 0], [5, 0, 0])  # the box's own best anchor only
+
+
+def test_map_counts_an_iou_equal_to_the_threshold_as_a_hit():
+    """The docstring: a detection is correct when its IoU with the truth is >= the threshold."""
+    truth, classes = BOX[None, None], np.array([[0]])
+    found = [(HALF[None], np.array([0.9]), np.array([0]))]  # IoU exactly 1/2
+    value, ap = du.mean_average_precision(found, truth, classes, num_classes=1,
+                                          iou_threshold=0.5)
+    assert value == 1.0 and ap.tolist() == [1.0]
+    value, _ = du.mean_average_precision(found, truth, classes, num_classes=1,
+                                         iou_threshold=np.nextafter(0.5, 1.0))
+    assert value == 0.0
 
 
 def test_average_precision_hand_case():

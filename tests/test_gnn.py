@@ -1,6 +1,9 @@
 """Graph neural networks: hand-computed cases, NumPy references, symmetry, padding, spektral.
 
 - GCN's normalised adjacency by hand; GCNConv / GINConv / GATConv against NumPy.
+- GCNConv and GATConv on a small directed graph (in- and out-degrees differ) by hand: the
+  numbers tell senders from receivers and in-degree from out-degree.
+- Every constructor argument, at a non-default value, survives get_config / from_config.
 - Message passing is permutation-equivariant, readouts invariant (shuffled node order).
 - Padding (more nodes / edges) does not change any result.
 - Segment softmax sums to one per receiving node; aggregations by hand.
@@ -8,6 +11,7 @@
 - Bad input: clear errors; unparsable SMILES are skipped and counted.
 """
 
+import inspect
 import subprocess
 import sys
 import types
@@ -136,6 +140,133 @@ def test_layers_match_numpy_references(rng):
     np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-5)
 
 
+# ------------------------------------------------------- a directed graph, by hand
+# 0 -> 1, 0 -> 2, 1 -> 2, 3 -> 0: messages flow senders -> receivers. With the self-loops
+# the layers add, the in-degrees are (2, 2, 3, 1) and the out-degrees (3, 2, 1, 2), so a
+# layer that reads the edges backwards, or normalises by the out-degree, gives other numbers.
+SENDERS, RECEIVERS = np.array([0, 0, 1, 3]), np.array([1, 2, 2, 0])
+DIRECTED_X = np.array([[1, 0], [0, 1], [1, 1], [2, -1]], "float32")
+
+
+def directed_batch(x, reverse=False):
+    """The directed graph (or its reverse) with node features x, padded to 6 nodes, 7 edges."""
+    s, r = (RECEIVERS, SENDERS) if reverse else (SENDERS, RECEIVERS)
+    return pack_graphs([Graph(x, s, r)], num_nodes=6, num_edges=7)
+
+
+def adjacency_with_loops(senders, receivers, n=4):
+    """A_hat[i, j] = 1 for every edge j -> i (row = receiver), plus the self-loops."""
+    a = np.eye(n)
+    a[receivers, senders] = 1
+    return a
+
+
+def assert_clearly_different(expected, wrong):
+    """Each wrong variant is far from the expected numbers (beyond any rtol)."""
+    for name, value in wrong.items():
+        assert np.abs(value - expected).max() > 0.02, f"the test cannot tell {name}"
+
+
+def test_gcn_on_a_directed_graph_by_hand():
+    """GCNConv: edge j -> i carries 1 / sqrt(d_i d_j), d = in-degree + 1 (its docstring)."""
+    # Row i: the edges into i (self-loop included), each 1 / sqrt(d_i d_j).
+    r2, r6 = 1 / np.sqrt(2), 1 / np.sqrt(6)
+    expected_filter = np.array([[1 / 2, 0, 0, r2],  # 3 -> 0 (d = 2, 1) and 0 -> 0
+                                [1 / 2, 1 / 2, 0, 0],  # 0 -> 1 (d = 2, 2) and 1 -> 1
+                                [r6, r6, 1 / 3, 0],  # 0 -> 2, 1 -> 2 (d = 3, 2) and 2 -> 2
+                                [0, 0, 0, 1]])  # 3 receives only its self-loop
+    a = adjacency_with_loops(SENDERS, RECEIVERS)
+    d_in, d_out = a.sum(1), a.sum(0)
+    np.testing.assert_array_equal(d_in, [2, 2, 3, 1])
+    np.testing.assert_array_equal(d_out, [3, 2, 1, 2])
+    np.testing.assert_allclose(a / np.sqrt(np.outer(d_in, d_in)), expected_filter, rtol=1e-12)
+    wrong_filters = {
+        "senders and receivers swapped": a.T / np.sqrt(np.outer(d_out, d_out)),
+        "the out-degree for d": a / np.sqrt(np.outer(d_out, d_out)),
+        "D_in^-1/2 A D_out^-1/2": a / np.sqrt(np.outer(d_in, d_out)),
+        "D^-1 A (a mean)": a / d_in[:, None],
+    }
+    assert_clearly_different(expected_filter, wrong_filters)
+
+    # Identity features and kernel, no bias: the output is the filter itself.
+    layer = GCNConv(4, use_bias=False, kernel_initializer="identity")
+    out = np_(layer(directed_batch(np.eye(4, dtype="float32"))))[0]
+    np.testing.assert_allclose(out[:4], expected_filter, rtol=1e-5, atol=1e-7)
+    np.testing.assert_array_equal(out[4:], 0.0)  # padded nodes
+
+    # Known kernel and bias: act(filter @ X @ W + b).
+    kernel = np.array([[0.5, -1.0, 0.25], [0.25, 0.75, -0.5]], "float32")
+    bias = np.array([0.1, -0.2, 0.3], "float32")
+    layer = GCNConv(3, activation="tanh")
+    layer(directed_batch(DIRECTED_X))
+    layer.kernel.assign(kernel)
+    layer.bias.assign(bias)
+    out = np_(layer(directed_batch(DIRECTED_X)))[0]
+    expected = np.tanh(expected_filter @ DIRECTED_X @ kernel + bias)
+    np.testing.assert_allclose(out[:4], expected, rtol=1e-5, atol=1e-7)
+    np.testing.assert_array_equal(out[4:], 0.0)
+    assert_clearly_different(expected, {name: np.tanh(f @ DIRECTED_X @ kernel + bias)
+                                        for name, f in wrong_filters.items()})
+    # the reversed graph (3 <- 0 ...) is the "swapped" filter's input
+    swapped = wrong_filters["senders and receivers swapped"]
+    reversed_out = np_(layer(directed_batch(DIRECTED_X, reverse=True)))[0, :4]
+    np.testing.assert_allclose(reversed_out, np.tanh(swapped @ DIRECTED_X @ kernel + bias),
+                               rtol=1e-5, atol=1e-7)
+
+
+def gat_by_hand(x, senders, receivers, kernel, att_self, att_neighbor, bias, slope, concat):
+    """GATConv's docstring formula, edge by edge, self-loops added.
+
+    e_ij = LeakyReLU_slope(a_self^k . W^k h_i + a_neighbor^k . W^k h_j) for each edge j -> i;
+    alpha^k_ij = softmax of e^k_ij over the edges into i; h_i' = heads concatenated (head
+    after head) or averaged of sum_j alpha^k_ij W^k h_j, plus the bias.
+    """
+    n, (heads, units) = len(x), att_self.shape
+    senders = np.concatenate([senders, np.arange(n)])
+    receivers = np.concatenate([receivers, np.arange(n)])
+    z = (x.astype("float64") @ kernel).reshape(n, heads, units)  # W^k h per node and head
+    out = np.zeros((n, heads, units))
+    for i in range(n):
+        into = senders[receivers == i]  # the j of the edges j -> i
+        logits = (z[i] * att_self).sum(-1) + (z[into] * att_neighbor).sum(-1)  # (j, heads)
+        logits = np.where(logits > 0, logits, slope * logits)
+        alpha = np.exp(logits) / np.exp(logits).sum(0)
+        out[i] = np.einsum("jk,jku->ku", alpha, z[into])
+    return (out.reshape(n, heads * units) if concat else out.mean(1)) + bias
+
+
+@pytest.mark.parametrize("concat", [True, False], ids=["concat", "mean"])
+def test_gat_on_a_directed_graph_by_hand(concat):
+    kernel = np.array([[1, 0, 0.5, -1], [0, 1, 1, 0.5]], "float32")  # 2 features -> 2 x 2
+    att_self = np.array([[1, -1], [0.5, -1]], "float32")  # (heads, units)
+    att_neighbor = np.array([[-1, 1], [-1, 0.5]], "float32")
+    bias = np.array([0.1, -0.2, 0.3, 0.05] if concat else [0.1, -0.2], "float32")
+    layer = GATConv(2, heads=2, concat=concat, negative_slope=0.1)
+    layer(directed_batch(DIRECTED_X))
+    for weight, value in zip((layer.kernel, layer.attention_self, layer.attention_neighbor,
+                              layer.bias), (kernel, att_self, att_neighbor, bias)):
+        weight.assign(value)
+    out = np_(layer(directed_batch(DIRECTED_X)))[0]
+
+    def by_hand(senders=SENDERS, receivers=RECEIVERS, a_self=att_self, a_neighbor=att_neighbor,
+                slope=0.1):
+        return gat_by_hand(DIRECTED_X, senders, receivers, kernel, a_self, a_neighbor, bias,
+                           slope, concat)
+
+    expected = by_hand()
+    np.testing.assert_allclose(out[:4], expected, rtol=1e-5, atol=1e-7)
+    np.testing.assert_array_equal(out[4:], 0.0)
+    # Node 3 receives only its self-loop: alpha = 1, h_3' = W h_3 (+ b), whatever the logits.
+    z3 = (DIRECTED_X[3] @ kernel).reshape(2, 2)
+    np.testing.assert_allclose(out[3], (z3.reshape(-1) if concat else z3.mean(0)) + bias,
+                               rtol=1e-5)
+    assert_clearly_different(expected, {
+        "senders and receivers swapped": by_hand(senders=RECEIVERS, receivers=SENDERS),
+        "the default negative_slope 0.2": by_hand(slope=0.2),
+        "a_self and a_neighbor swapped": by_hand(a_self=att_neighbor, a_neighbor=att_self),
+    })
+
+
 # ------------------------------------------------------------------------ symmetries
 
 
@@ -176,7 +307,8 @@ def test_padding_does_not_change_results(rng):
         np.testing.assert_allclose(b[:, :n], a, rtol=1e-4, atol=1e-5,
                                    err_msg=type(layer).__name__)
         assert np.all(b[:, n:] == 0), "padded nodes must come out as zeros"
-    for readout in (GlobalPool("sum"), GlobalPool("max"), GlobalAttentionPool(3)):
+    for readout in (GlobalPool("sum"), GlobalPool("mean"), GlobalPool("max"),
+                    GlobalAttentionPool(3)):
         np.testing.assert_allclose(np_(readout(padded)), np_(readout(tight)), rtol=1e-4,
                                    atol=1e-5)
     model = keras_zoo.build("gin_graph_regressor", node_features=4, units=8)
@@ -184,12 +316,72 @@ def test_padding_does_not_change_results(rng):
     np.testing.assert_allclose(np_(model(padded)), np_(model(tight)), rtol=1e-4, atol=1e-4)
 
 
-def test_layer_configs_round_trip():
-    for layer in [*layer_cases(), InteractionNetwork(), GlobalPool("max"),
-                  GlobalAttentionPool(4)]:
-        config = layer.get_config()
-        again = type(layer).from_config(config)
-        assert again.get_config() == config
+# (class, required arguments, every other constructor argument at a non-default value)
+NON_DEFAULT_CASES = [
+    (MessagePassing, {}, dict(aggregate="max", self_loops=True)),
+    (GCNConv, dict(units=3), dict(activation="tanh", use_bias=False,
+                                  kernel_initializer="he_normal",
+                                  kernel_regularizer=keras.regularizers.L2(0.01),
+                                  aggregate="mean", self_loops=False)),
+    (GINConv, dict(units=3), dict(mlp_units=(4, 5), epsilon=0.5, mlp_activation="tanh",
+                                  activation="relu", use_bias=False,
+                                  kernel_initializer="he_normal",
+                                  kernel_regularizer=keras.regularizers.L2(0.01),
+                                  aggregate="max", self_loops=True)),
+    (GATConv, dict(units=3), dict(heads=2, concat=False, dropout=0.25, negative_slope=0.1,
+                                  activation="elu", use_bias=False,
+                                  kernel_initializer="he_normal",
+                                  kernel_regularizer=keras.regularizers.L2(0.01),
+                                  aggregate="mean", self_loops=False)),
+    (EdgeConditionedConv, dict(units=3), dict(kernel_network=(4, 6), activation="tanh",
+                                              aggregate="mean", self_loops=True)),
+    (InteractionNetwork, {}, dict(node_units=(5, 3), edge_units=(6, 4), activation="tanh")),
+    (GlobalPool, {}, dict(mode="mean")),
+    (GlobalAttentionPool, dict(units=3), {}),
+]
+SERIALIZED = {"activation": keras.activations.get, "kernel_initializer": keras.initializers.get,
+              "kernel_regularizer": keras.regularizers.get}
+
+
+def constructor_arguments(cls):
+    """Named arguments of `cls.__init__` and of the keras_zoo bases its **kwargs reach."""
+    names = []
+    for klass in cls.__mro__:
+        if not klass.__module__.startswith("keras_zoo"):
+            break  # keras.layers.Layer's own (name, dtype, ...) are Keras's business
+        if "__init__" in vars(klass):
+            names += [p.name for p in inspect.signature(klass.__init__).parameters.values()
+                      if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
+    return set(names)
+
+
+@pytest.mark.parametrize("cls, required, options", NON_DEFAULT_CASES,
+                         ids=[case[0].__name__ for case in NON_DEFAULT_CASES])
+def test_non_default_arguments_survive_the_config(cls, required, options, rng):
+    arguments = constructor_arguments(cls)
+    assert set(required) | set(options) == arguments, "a constructor argument is not tested"
+    layer, default = cls(**required, **options), cls(**required)
+    config, default_config = layer.get_config(), default.get_config()
+    assert type(default).from_config(default_config).get_config() == default_config
+    assert arguments <= set(config), f"get_config misses {arguments - set(config)}"
+    for name, value in {**required, **options}.items():
+        stored, expected = config[name], list(value) if isinstance(value, tuple) else value
+        if name in SERIALIZED and stored != expected:  # a Keras object, stored serialized
+            expected = keras.saving.serialize_keras_object(SERIALIZED[name](value))
+        assert stored == expected, name
+        if name in options:
+            assert stored != default_config[name], f"{name}={value!r} is the default"
+    again = cls.from_config(config)
+    assert again.get_config() == config
+    graphs = random_graphs(2, 6, 12, node_features=3, edge_features=2, rng=rng)
+    batch = pack_graphs(graphs, num_nodes=7, num_edges=14)
+    first = run(layer, batch)
+    run(again, batch)  # builds it
+    assert len(again.weights) == len(layer.weights)
+    again.set_weights(layer.get_weights())
+    for a, b in zip(first, run(again, batch), strict=True):
+        assert np.abs(a).max() > 0  # a real output, not padding only
+        np.testing.assert_allclose(b, a, rtol=1e-6, atol=1e-7)
 
 
 # ------------------------------------------------------------------------ bad input

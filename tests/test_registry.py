@@ -105,7 +105,8 @@ def test_build_and_forward_shape(name, build_deterministic):
     for y in outputs:
         assert y.shape[0] == 3 and y.dtype == np.float32
         assert np.all(np.isfinite(y))
-    assert np.std(outputs[0]) > 0, "output does not depend on the input or the weights"
+    spread = np.ptp(outputs[0].reshape(3, -1), axis=0)  # per output unit, across examples
+    assert spread.max() > 1e-6, "the three different inputs give the same output"
     with shapes_only():  # what `python -m keras_zoo list` counts
         skeleton = keras_zoo.build(name, **info.smoke)
     assert skeleton.count_params() == model.count_params()
@@ -131,13 +132,17 @@ TRAINED = [pytest.param(n, marks=pytest.mark.full) if n in DEEP_ONLY_IN_FULL els
            for n in MODELS]
 
 
+FRESH_NOISE = {"dcgan", "gan_mlp", "ddpm", "vae", "rbm"}  # a new noise draw every step
+
+
 @pytest.mark.parametrize("name", TRAINED)
 def test_training_steps_lower_the_loss(name, build_deterministic):
     """Ten Adam steps on one fixed batch: the loss goes down and every weight moves.
 
-    Self-supervised models (GANs, VAEs, diffusion ...) draw fresh noise at every step,
-    so for them the loss must only stay finite; their own tests check that they learn.
-    Keras' seed is fixed too, so dropout draws the same masks in every run of a backend.
+    Models that draw fresh noise at every step (GANs, the VAE, diffusion, the RBM's Gibbs
+    chain) need only a finite loss here; their own tests check that they learn. Every
+    other model, self-supervised or not, must lower its loss on the fixed batch. Keras'
+    seed is fixed too, so dropout draws the same masks in every run of a backend.
     """
     keras.utils.set_random_seed(0)
     info = keras_zoo.model_info(name)
@@ -149,7 +154,7 @@ def test_training_steps_lower_the_loss(name, build_deterministic):
         model.train_on_batch(x, y)
     after = scalar_loss(model.test_on_batch(x, y, return_dict=True))
     assert np.isfinite(before) and np.isfinite(after), f"{name}: loss {before} -> {after}"
-    if info.task != "self_supervised":
+    if name not in FRESH_NOISE:
         assert after < 0.97 * before, f"{name}: loss {before:.4f} -> {after:.4f} on one batch"
     frozen = [w.path for w, w0 in zip(model.trainable_weights, initial)
               if np.array_equal(keras.ops.convert_to_numpy(w), w0)]

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import keras
 import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 
 from keras_zoo import tutorial
@@ -77,6 +78,32 @@ def check_smoke_run(script, stdout, out):
     return results[0]
 
 
+# Even a --smoke run (a batch or two) must beat chance here: a tutorial that runs but does
+# not learn fails. Loose floors, far from the default runs' figures; where the value is
+# an answer worked out in the lecture, it is exact.
+SMOKE_FLOORS = {
+    "mlp_mnist": lambda m: m["fit_test_accuracy"] >= 0.25 and m["loop_test_accuracy"] >= 0.2,
+    "lenet5_mnist": lambda m: m["test_accuracy"] >= 0.25,  # chance: 0.1
+    "cnn_architectures": lambda m: m["lenet5_accuracy"] >= 0.2,
+    "cnn_basics": lambda m: (m["edge_top_left"], m["binary_top_left"], m["maxpool_ok"]) == (
+        6, 4, True),  # the lecture's worked answers
+    "boltzmann_machine": lambda m: m["pseudo_likelihood"] > m["pseudo_likelihood_start"] + 100,
+    "hopfield_patterns": lambda m: m["t_recovered_exactly"] and m["energy_monotone"],
+    "vae_mnist": lambda m: m["test_neg_elbo"] < 784 * np.log(2),  # below "0.5 everywhere"
+}
+
+
+def check_smoke_floor(script, out):
+    floor = SMOKE_FLOORS.get(script.stem)
+    if floor is not None:
+        metrics = json.loads((out / "metrics.json").read_text())
+        assert floor(metrics), f"{script.stem} --smoke learnt nothing: {metrics}"
+
+
+def test_every_smoke_floor_names_a_tutorial():
+    assert set(SMOKE_FLOORS) <= {t.stem for t in TUTORIALS}
+
+
 def test_tutorials_exist():
     names = {t.stem for t in TUTORIALS}
     assert {"mlp_mnist", "cnn_basics", "lenet5_mnist", "lstm_timeseries"} <= names
@@ -86,6 +113,7 @@ def test_tutorials_exist():
 def test_tutorial_smoke(script, tmp_path, run_in_process):
     out = tmp_path / "out"
     check_smoke_run(script, run_in_process(script, "--smoke", "--out", str(out)), out)
+    check_smoke_floor(script, out)
 
 
 @pytest.mark.slow
