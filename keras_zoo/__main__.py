@@ -34,9 +34,14 @@ def main(argv=None):
     import keras_zoo
     from keras_zoo.summary import shapes_only
 
+    if args.family is not None and args.family not in keras_zoo.list_families():
+        print(f"no family {args.family!r}; families: {', '.join(keras_zoo.list_families())}",
+              file=sys.stderr)
+        return 1
     names = keras_zoo.list_models(args.pattern, family=args.family)
     if not names:
-        print(f"no model matches {args.pattern!r}", file=sys.stderr)
+        where = f" in family {args.family!r}" if args.family else ""
+        print(f"no model matches {args.pattern!r}{where}", file=sys.stderr)
         return 1
     print(f"keras_zoo {keras_zoo.__version__} on the {keras.backend.backend()} backend")
     header = f"{'name':<22} {'family':<12} {'parameters':>12}  input shape  task"

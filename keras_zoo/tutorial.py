@@ -81,12 +81,24 @@ def setup(description, *, epochs, batch_size, data=DATA_CHOICES, **choices):
         parser.error("--epochs and --batch-size must be positive")
     args.name, args.backend, args.start = script, keras.backend.backend(), time.perf_counter()
     args.choices = {flag: getattr(args, flag) for flag in choices}
-    args.out.mkdir(parents=True, exist_ok=True)
+    _check_writable(parser, args.out)  # before any work, not after it
     keras.utils.set_random_seed(args.seed)
     sys.excepthook = _excepthook
     print(f"{script}: backend={args.backend} data={args.data} epochs={args.epochs} "
           f"batch_size={args.batch_size}{' (smoke)' if args.smoke else ''}")
     return args
+
+
+def _check_writable(parser, out):
+    """Create `out` and write a probe file in it, or stop with one line saying why."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write_test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as err:
+        parser.error(f"--out {out}: cannot write there ({err.strerror or err}); "
+                     f"pass a writable folder")
 
 
 def small(args, *arrays, n=256):
@@ -103,6 +115,7 @@ def verbose(args):
 def savefig(fig, args, filename):
     """Save a matplotlib figure as a PNG under `args.out` and close it."""
     path = args.out / filename
+    args.out.mkdir(parents=True, exist_ok=True)  # recreated if it vanished during the run
     fig.savefig(path, dpi=110, bbox_inches="tight")
     fig.clf()
     import matplotlib.pyplot as plt
@@ -148,7 +161,13 @@ def report(args, **metrics):
               "smoke": args.smoke, **metrics,
               "seconds": round(time.perf_counter() - args.start, 1)}
     fields = " ".join(f"{k}={v}" for k, v in record.items() if k not in ("tutorial", "smoke"))
+    undefined = sorted(k for k, v in record.items() if isinstance(v, float) and v != v)
+    if undefined:  # strict JSON has no NaN: null, and the keys listed with the reason
+        record.update({k: None for k in undefined})
+        record["undefined"] = {"metrics": undefined,
+                               "why": "NaN: nothing to measure in this run (e.g. an empty bin)"}
     record["run"] = provenance(args)
-    (args.out / "metrics.json").write_text(json.dumps(record, indent=1) + "\n")
+    args.out.mkdir(parents=True, exist_ok=True)  # recreated if it vanished during the run
+    (args.out / "metrics.json").write_text(json.dumps(record, indent=1, allow_nan=False) + "\n")
     print(f"RESULT {args.name} {fields}", flush=True)
     return record

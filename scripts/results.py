@@ -160,7 +160,8 @@ def results_md(runs):
         newest = latest(runs_here)
         shown = [b for b in BACKENDS if (name, b) in newest]
         keys = [k for k in newest[name, shown[0]]
-                if k not in ("tutorial", "backend", "run", "smoke", "data", "seconds")]
+                if k not in ("tutorial", "backend", "run", "smoke", "data", "seconds",
+                             "undefined")]
         out += ["| metric | " + " | ".join(shown) + " |", "|---|" + "---:|" * len(shown)]
         for key in keys:
             out.append(f"| {key} | " + " | ".join(fmt(newest[name, b].get(key)) for b in

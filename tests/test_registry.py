@@ -344,6 +344,12 @@ def test_cli_list_pattern_and_family(capsys):
     assert sorted(parse_rows(capsys.readouterr().out)) == keras_zoo.list_models(family="cnn")
 
 
+def test_cli_list_unknown_family_names_the_families(capsys):
+    assert main(["list", "--family", "bogus"]) == 1
+    err = capsys.readouterr().err
+    assert "no family 'bogus'; families: " in err and "cnn" in err
+
+
 def test_cli_list_no_match(capsys):
     assert main(["list", "zzz*"]) == 1
     captured = capsys.readouterr()

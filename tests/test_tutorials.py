@@ -67,7 +67,8 @@ def check_smoke_run(script, stdout, out):
     assert len(results) == 1, stdout
     assert lines[-1] == results[0], "RESULT must be the last line"
     assert f"backend={backend}" in results[0]
-    metrics = json.loads((out / "metrics.json").read_text())
+    metrics = json.loads((out / "metrics.json").read_text(),  # strict JSON: no NaN
+                         parse_constant=lambda c: pytest.fail(f"metrics.json holds {c}"))
     assert metrics["tutorial"] == script.stem and metrics["smoke"] is True
     run = metrics["run"]  # provenance, for scripts/results.py
     assert run["seed"] == 0 and run["date"].endswith("Z") and run["machine"]["cores"] >= 1
@@ -165,3 +166,26 @@ def test_invalid_data_choice(run_in_process, capsys):
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert "invalid choice: 'imagenet'" in err and "embedded" in err
+
+
+def test_unwritable_out_stops_before_any_work(run_in_process, capsys, tmp_path):
+    taken = tmp_path / "a_file"
+    taken.write_text("not a folder")
+    with pytest.raises(SystemExit) as exit_:
+        run_in_process(ROOT / "tutorials" / "mlp_mnist.py", "--smoke", "--out", str(taken))
+    assert exit_.value.code == 2
+    captured = capsys.readouterr()
+    assert f"--out {taken}: cannot write there" in captured.err
+    assert "backend=" not in captured.out  # stopped before the run started
+
+
+def test_metrics_are_strict_json_with_undefined_values_named(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["t.py", "--out", str(tmp_path / "gone" / "out")])
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # setup() replaces it
+    args = tutorial.setup("doc", epochs=1, batch_size=2)
+    (tmp_path / "gone" / "out").rmdir()  # the folder vanishes during the run
+    record = tutorial.report(args, accuracy=0.5, long_inputs=float("nan"))
+    text = (tmp_path / "gone" / "out" / "metrics.json").read_text()  # recreated
+    loaded = json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} is not JSON"))
+    assert loaded["long_inputs"] is None and loaded["accuracy"] == 0.5
+    assert loaded["undefined"]["metrics"] == ["long_inputs"] and record == loaded
