@@ -132,6 +132,8 @@ def test_make_synthetic_series():
     np.testing.assert_array_equal(series, datasets.make_synthetic_series(500, seed=3))
     assert not np.array_equal(series, datasets.make_synthetic_series(500, seed=4))
     t = np.arange(500)
+    # The formula is the series' specification, copied from `make_synthetic_series`'s code:
+    # this pins it (a change must be deliberate); it does not derive it independently.
     clean = np.sin(0.1 * t) + 0.5 * np.sin(0.037 * t + 1.0) + 0.2 * np.sin(0.31 * t)
     np.testing.assert_allclose(datasets.make_synthetic_series(500, noise=0.0), clean,
                                rtol=1e-6, atol=1e-6)
