@@ -535,6 +535,9 @@ def test_spektral_parity(rng, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow",
+                    reason="the data path is NumPy, the same on every backend: checked once, "
+                           "on the TensorFlow run")
 def test_cora_full_offline_gives_one_line_error(tmp_path):
     env = dict(subprocess_env(keras.backend.backend()), MPLBACKEND="Agg",
                HTTPS_PROXY="http://127.0.0.1:9", HTTP_PROXY="http://127.0.0.1:9",

@@ -148,6 +148,9 @@ def test_gan_tutorial_trains_the_dcgan(tmp_path, run_in_process):
     assert (out / "dcgan_samples.png").stat().st_size > 5_000
 
 
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow",
+                    reason="the data path is NumPy, the same on every backend: checked once, "
+                           "on the TensorFlow run")
 def test_full_data_offline_gives_one_line_error(tmp_path, monkeypatch):
     # A dead proxy on loopback makes the run offline even on a machine with network.
     monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
