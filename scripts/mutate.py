@@ -220,6 +220,18 @@ MUTATIONS = [
         description="non-max suppression keeps the lowest-scoring box of each cluster",
         selection=("tests/test_detection.py", "-k", "non_max_suppression")),
     Mutation(
+        "nms_suppresses_at_the_threshold", "detection", "keras_zoo/datasets/boxes.py",
+        old="                      <= iou_threshold]",
+        new="                      < iou_threshold]",
+        description="non-max suppression also drops a box whose IoU equals the threshold",
+        selection=("tests/test_detection.py", "-k", "nms_keeps_a_box")),
+    Mutation(
+        "match_boxes_strict_threshold", "detection", "keras_zoo/datasets/boxes.py",
+        old="positive = iou[np.arange(len(anchors)), best] >= iou_threshold",
+        new="positive = iou[np.arange(len(anchors)), best] > iou_threshold",
+        description="an anchor whose IoU equals the threshold is no longer a positive match",
+        selection=("tests/test_detection.py", "-k", "match_boxes")),
+    Mutation(
         "ssd_loss_no_negatives_without_objects", "detection", "keras_zoo/models/detection.py",
         old=("num_neg = ops.minimum(neg_pos_ratio * ops.maximum(num_pos, 1.0), "
              "num_anchors - num_pos)"),
