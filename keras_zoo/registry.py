@@ -120,7 +120,14 @@ def build(name: str, **overrides: Any):
 
     Returns:
         A fresh `keras.Model` named after `name`.
+
+    Raises:
+        ValueError: an unknown name or argument, or a meaningless value
+            (`layers.checks.check_builder_arguments`).
     """
+    if not isinstance(name, str):
+        raise TypeError(f"build: the model name must be a string such as 'lenet5', got "
+                        f"{name!r}; see keras_zoo.list_models()")
     info = model_info(name)
     unknown = sorted(set(overrides) - set(info.defaults))
     if unknown:
@@ -128,6 +135,9 @@ def build(name: str, **overrides: Any):
             f"{name}() got unknown argument(s) {unknown}; "
             f"it takes: {', '.join(f'{k}={v!r}' for k, v in info.defaults.items())}"
         )
+    from keras_zoo.layers.checks import check_builder_arguments
+
+    check_builder_arguments(name, info.defaults, overrides)
     return info.builder(**overrides)
 
 

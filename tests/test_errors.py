@@ -30,6 +30,52 @@ def test_unknown_build_argument():
         keras_zoo.build("mlp", hidden=(10,))
 
 
+ZERO_ALLOWED = {"dropout", "noise_stddev", "weight_decay"}
+
+
+@pytest.mark.parametrize("name", keras_zoo.list_models())
+def test_meaningless_arguments_are_refused_by_name(name):
+    """Every int and float argument of every builder: 0, -1 and a wrong type are refused
+    before anything is built, with the argument, the value and what is allowed."""
+    tried = 0
+    for key, default in keras_zoo.model_info(name).defaults.items():
+        if isinstance(default, bool) or not isinstance(default, (int, float)):
+            continue
+        bad = [-1, str(default)] + ([] if key in ZERO_ALLOWED else [0])
+        if isinstance(default, int):
+            bad.append(float(default) + 0.5)
+        for value in bad:
+            with pytest.raises(ValueError, match=rf"{name}: {key}={value!r} is not allowed; "
+                                                 rf"expected "):
+                keras_zoo.build(name, **{key: value})
+            tried += 1
+    assert tried >= 3, f"{name}: only {tried} cases tried"
+
+
+@pytest.mark.parametrize("overrides,match", [
+    ({"units": (512, 0)}, r"units=\(512, 0\) is not allowed; expected positive ints"),
+    ({"units": 512}, r"units=512 is not allowed; expected a tuple or list"),
+    ({"dropout": 1.0}, r"dropout=1.0 is not allowed; expected a rate in \[0, 1\)"),
+    ({"dropout": float("nan")}, r"dropout=nan is not allowed"),
+])
+def test_tuple_and_rate_arguments_are_checked(overrides, match):
+    with pytest.raises(ValueError, match=match):
+        keras_zoo.build("mlp", **overrides)
+
+
+def test_build_needs_a_name_string():
+    with pytest.raises(TypeError, match="model name must be a string such as 'lenet5', got None"):
+        keras_zoo.build(None)
+
+
+def test_arguments_that_only_fail_together_name_both():
+    with pytest.raises(ValueError, match=r"num_heads=3 must divide the model width dim=16"):
+        keras_zoo.build("transformer_classifier", dim=16, num_heads=3)
+    with pytest.raises(ValueError, match=r"lenet5: input_shape=\(28, 28, 1\) is too small; "
+                                         r"C5's 5x5 convolution needs at least 32x32"):
+        keras_zoo.build("lenet5", input_shape=(28, 28, 1))
+
+
 def test_wrong_input_shape_names_the_expected_shape():
     model = keras_zoo.build("lenet5")
     with pytest.raises(ValueError, match=r"expected shape=\(None, 32, 32, 1\)"):

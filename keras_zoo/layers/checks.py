@@ -4,8 +4,11 @@
   `checked_token_input`.
 - Values: `check_range` (e.g. images in [-1, 1]), `check_values` (only -1/+1, or [0, 1]),
   and `CheckedImagesMixin`, which checks the images given to fit / evaluate.
+- Builder arguments: `check_builder_arguments`, which `keras_zoo.build` runs on every
+  override before building (types and signs, from the builder's defaults).
 
-A builder's checks of its own arguments stay next to those arguments.
+A builder's checks that need several arguments at once (a divisibility, an input size)
+stay next to those arguments.
 
 Keras' own check on a functional model skips a last axis of size 1 (so 3-channel images
 pass into a 1-channel model) and, on JAX, `predict` skips it altogether; the error then
@@ -135,3 +138,69 @@ def check_values(x, allowed, what, hint):
     if np.any(bad):
         raise ValueError(f"{what}: expected {expected}, found {x[bad].ravel()[:3].tolist()} "
                          f"(range [{np.nanmin(x):.3g}, {np.nanmax(x):.3g}]); {hint}")
+
+
+# Arguments that may be 0 (a rate or a strength of 0 turns the feature off)
+_ZERO_ALLOWED = {"dropout", "noise_stddev", "weight_decay", "seed"}
+_BELOW_ONE = {"dropout"}  # rates: [0, 1)
+
+
+def _is_int(value):
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _is_real(value):
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value,
+                                                                                    bool)
+
+
+def _argument_error(model, key, value, expected):
+    return ValueError(f"{model}: {key}={value!r} is not allowed; expected {expected}")
+
+
+def check_builder_arguments(model, defaults, overrides):
+    """Refuse meaningless builder arguments before anything is built.
+
+    The rule for each override comes from the type of the builder's default: an int
+    default asks for a positive int (`num_layers=0`, `units=-1`, `num_classes="10"` are
+    refused), a float default for a positive number (0 allowed for rates such as
+    `dropout`, which must also stay below 1), a bool for a bool, a tuple for a tuple or
+    list (of positive ints where the default holds ints), a string for a string. `seed`
+    and the `None` defaults (optional lengths) take None or an int.
+
+    Args:
+        model: the registry name, for the message.
+        defaults: the builder's keyword defaults (`ModelInfo.defaults`).
+        overrides: the arguments given to `keras_zoo.build`.
+
+    Raises:
+        ValueError: naming the argument, its value and what is allowed.
+    """
+    for key, value in overrides.items():
+        default = defaults[key]
+        floor = 0 if key in _ZERO_ALLOWED else 1
+        if isinstance(default, bool):
+            if not isinstance(value, (bool, np.bool_)):
+                raise _argument_error(model, key, value, "True or False")
+        elif _is_int(default) or (default is None and key != "unroll"):
+            if default is None and value is None:
+                continue
+            if not _is_int(value) or value < floor:
+                what = "None or " if default is None else ""
+                raise _argument_error(model, key, value, f"{what}an int >= {floor}")
+        elif isinstance(default, float):
+            if not _is_real(value) or not np.isfinite(value) or value < 0 or (
+                    floor and value == 0):
+                raise _argument_error(model, key, value, "a number > 0" if floor else
+                                      "a number >= 0")
+            if key in _BELOW_ONE and value >= 1:
+                raise _argument_error(model, key, value, "a rate in [0, 1)")
+        elif isinstance(default, tuple):
+            if not isinstance(value, (tuple, list)):
+                raise _argument_error(model, key, value, "a tuple or list")
+            if default and all(_is_int(d) for d in default) and not all(
+                    _is_int(v) and v >= 1 for v in value):
+                raise _argument_error(model, key, value, "positive ints")
+        elif isinstance(default, str) and key != "unroll":
+            if not (isinstance(value, str) or (key == "activation" and callable(value))):
+                raise _argument_error(model, key, value, "a string")

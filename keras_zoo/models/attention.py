@@ -45,6 +45,9 @@ def apply_attention_block(x, context, mask, num_heads, dropout, causal=False,
         (batch, T, dim), and the scores (batch, heads, T, T_context) if `return_scores`.
     """
     dim = x.shape[-1]
+    if dim % num_heads:
+        raise ValueError(f"{name}: num_heads={num_heads} must divide the model width "
+                         f"dim={dim} (each head gets dim / num_heads)")
     norm = layers.LayerNormalization(epsilon=1e-6, name=f"{name}_norm")
     mha = layers.MultiHeadAttention(num_heads, dim // num_heads, dropout=dropout,
                                     name=f"{name}_mha")

@@ -52,6 +52,10 @@ def lenet5(input_shape=(32, 32, 1), num_classes=10, activation="tanh", name="len
     Returns:
         A functional `keras.Model` mapping (batch, 32, 32, 1) to (batch, num_classes).
     """
+    if min(input_shape[:2]) < 32:
+        raise ValueError(f"lenet5: input_shape={tuple(input_shape)} is too small; C5's 5x5 "
+                         f"convolution needs at least 32x32 (pad 28x28 digits by 2 pixels, "
+                         f"as LeCun et al. did)")
     inputs, x = checked_input(input_shape, name="image")
     x = apply_conv_pool_block(x, 6, activation=activation, name="C1,S2")  # (b, 14, 14, 6)
     x = apply_conv_pool_block(x, 16, activation=activation, name="C3,S4")  # (b, 5, 5, 16)
