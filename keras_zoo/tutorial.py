@@ -34,15 +34,17 @@ def _excepthook(kind, value, tb, _default=sys.excepthook):
     _default(kind, value, tb)
 
 
-def setup(description, *, epochs, batch_size, data=DATA_CHOICES, **choices):
+def setup(description, *, epochs=None, batch_size=None, data=DATA_CHOICES, **choices):
     """Parse the shared flags, seed everything, print the backend; returns the args.
 
     Args:
         description: the tutorial's docstring (shown by --help).
         epochs: default number of epochs (1 with --smoke unless --epochs is given), or a
             dict from the values of one choice flag to epochs, e.g. `{"gan_mlp": 60,
-            "dcgan": 10}` with `model=("gan_mlp", "dcgan")`.
-        batch_size: default batch size.
+            "dcgan": 10}` with `model=("gan_mlp", "dcgan")`. None: the tutorial has no
+            epochs, and `--epochs` is refused rather than silently ignored.
+        batch_size: default batch size; None: no `--batch-size` flag (e.g. one graph,
+            trained whole).
         data: the `--data` values this tutorial supports, the first the default
             (`datasets.DATA_CHOICES` unless the tutorial has data of its own).
         **choices: extra choice flags, e.g. `series=("airline", "synthetic")` adds
@@ -62,8 +64,10 @@ def setup(description, *, epochs, batch_size, data=DATA_CHOICES, **choices):
         if by_choice is None:
             raise ValueError(f"epochs {epochs} must name every value of one choice flag, "
                              f"got choices {choices}")
-    parser.add_argument("--epochs", type=int, default=None, help=f"default {epochs}")
-    parser.add_argument("--batch-size", type=int, default=batch_size)
+    if epochs is not None:
+        parser.add_argument("--epochs", type=int, default=None, help=f"default {epochs}")
+    if batch_size is not None:
+        parser.add_argument("--batch-size", type=int, default=batch_size)
     parser.add_argument("--data", choices=data, default=data[0],
                         help="embedded: offline data shipped with a dependency; "
                              "full: tensorflow-datasets (needs network once)")
@@ -74,18 +78,22 @@ def setup(description, *, epochs, batch_size, data=DATA_CHOICES, **choices):
     for flag, values in choices.items():
         parser.add_argument(f"--{flag.replace('_', '-')}", choices=values, default=values[0])
     args = parser.parse_args()
-    if args.epochs is None:
+    args.epochs, args.batch_size = getattr(args, "epochs", None), getattr(args, "batch_size", None)
+    if args.epochs is None and epochs is not None:
         default = epochs[getattr(args, by_choice)] if by_choice else epochs
         args.epochs = SMOKE_EPOCHS if args.smoke else default
-    if args.epochs < 1 or args.batch_size < 1:
-        parser.error("--epochs and --batch-size must be positive")
+    for flag, value in (("--epochs", args.epochs), ("--batch-size", args.batch_size)):
+        if value is not None and value < 1:
+            parser.error(f"{flag} must be positive, got {value}")
     args.name, args.backend, args.start = script, keras.backend.backend(), time.perf_counter()
     args.choices = {flag: getattr(args, flag) for flag in choices}
     _check_writable(parser, args.out)  # before any work, not after it
     keras.utils.set_random_seed(args.seed)
     sys.excepthook = _excepthook
-    print(f"{script}: backend={args.backend} data={args.data} epochs={args.epochs} "
-          f"batch_size={args.batch_size}{' (smoke)' if args.smoke else ''}")
+    used = "".join(f" {k}={v}" for k, v in (("epochs", args.epochs),
+                                             ("batch_size", args.batch_size)) if v is not None)
+    print(f"{script}: backend={args.backend} data={args.data}{used}"
+          f"{' (smoke)' if args.smoke else ''}")
     return args
 
 

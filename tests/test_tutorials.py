@@ -192,3 +192,13 @@ def test_metrics_are_strict_json_with_undefined_values_named(tmp_path, monkeypat
     loaded = json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} is not JSON"))
     assert loaded["long_inputs"] is None and loaded["accuracy"] == 0.5
     assert loaded["undefined"]["metrics"] == ["long_inputs"] and record == loaded
+
+
+@pytest.mark.parametrize("script,flag", [("gnn_karate", "--batch-size"),
+                                         ("hopfield_patterns", "--epochs"),
+                                         ("cnn_basics", "--epochs")])
+def test_a_flag_the_tutorial_does_not_use_is_refused(script, flag, run_in_process, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        run_in_process(ROOT / "tutorials" / f"{script}.py", flag, "3")
+    assert exit_.value.code == 2
+    assert f"unrecognized arguments: {flag} 3" in capsys.readouterr().err

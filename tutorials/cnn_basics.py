@@ -7,7 +7,7 @@ sharpening; pooling layers):
   (b) the binary image * [[1,0,1],[0,1,0],[1,0,1]] -> "Convolved Feature", top-left 4,
   (c) 3x3 max pooling with stride 1 -> [[3,3,3],[3,3,3],[3,2,3]],
 then output sizes (n - k + 2p) / s + 1 for padding "valid"/"same" and strides, and Sobel,
-blur, sharpen and outline kernels on a real photo. No training: --epochs etc. are ignored.
+blur, sharpen and outline kernels on a real photo. No training, so no --epochs or --batch-size.
 
     KERAS_BACKEND=torch python tutorials/cnn_basics.py
 """
@@ -20,7 +20,7 @@ from keras import ops
 from keras_zoo import tutorial
 from keras_zoo.datasets import load_sample_photo
 
-args = tutorial.setup(__doc__, epochs=1, batch_size=1, data=("embedded",))
+args = tutorial.setup(__doc__, data=("embedded",))  # nothing is trained
 photo = load_sample_photo(gray=True)  # (427, 640) in [0, 1]
 print(f"data: the lectures' 5x5 examples; china.jpg (scikit-learn), gray {photo.shape}, "
       "cropped to 256x256")

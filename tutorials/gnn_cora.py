@@ -26,7 +26,7 @@ from keras_zoo import tutorial
 from keras_zoo.datasets import graphs as gdata
 from keras_zoo.datasets.graphs import pack_graphs
 
-args = tutorial.setup(__doc__, epochs=100, batch_size=1)
+args = tutorial.setup(__doc__, epochs=100)  # one graph, trained whole: no batches
 SETTINGS = {"gcn": dict(learning_rate=0.01, units=16, dropout=0.5),  # the notebook's
             "gat": dict(learning_rate=0.005, units=8, heads=8, dropout=0.6),  # GAT paper's
             "mlp": dict(learning_rate=0.01, units=16, dropout=0.5)}

@@ -22,7 +22,7 @@ import keras_zoo
 from keras_zoo import tutorial
 from keras_zoo.datasets.graphs import load_karate_club, pack_graphs
 
-args = tutorial.setup(__doc__, epochs=200, batch_size=1, data=("embedded",))
+args = tutorial.setup(__doc__, epochs=200, data=("embedded",))  # one graph: no batches
 LABELLED = [0, 1, 32, 33]  # Mr. Hi (0) and a friend, the officer (33) and a friend
 UNITS, LEARNING_RATE = 16, 0.01
 

@@ -21,7 +21,7 @@ import keras_zoo
 from keras_zoo import tutorial
 from keras_zoo.models.energy import HOPFIELD_CAPACITY
 
-args = tutorial.setup(__doc__, epochs=1, batch_size=4, data=("letters",))
+args = tutorial.setup(__doc__, batch_size=4, data=("letters",))  # Hebb's rule: one pass
 rng = np.random.default_rng(args.seed)
 SIDE = 10  # 10x10 bitmaps: N = 100 units
 LETTERS = {
