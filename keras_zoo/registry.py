@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from keras_zoo.layers.checks import check_builder_arguments
+
 # classification: logits (batch, ..., classes), integer targets of shape (batch, ...):
 #     image classes, per-pixel (segmentation), per-step (tagging, language models) alike.
 # regression: real-valued targets shaped like the output; loss MSE.
@@ -135,8 +137,6 @@ def build(name: str, **overrides: Any):
             f"{name}() got unknown argument(s) {unknown}; "
             f"it takes: {', '.join(f'{k}={v!r}' for k, v in info.defaults.items())}"
         )
-    from keras_zoo.layers.checks import check_builder_arguments
-
     check_builder_arguments(name, info.defaults, overrides)
     return info.builder(**overrides)
 

@@ -60,8 +60,8 @@ def load(path, compile=True, safe_mode=True):  # noqa: A002 - keras' own argumen
     if not path.is_file():
         raise FileNotFoundError(f"keras_zoo.load: no file {path}")
     try:
-        archive = zipfile.ZipFile(path)
-        config = json.loads(archive.read("config.json"))
+        with zipfile.ZipFile(path) as archive:
+            config = json.loads(archive.read("config.json"))
     except (zipfile.BadZipFile, KeyError, json.JSONDecodeError) as err:
         raise ValueError(f"keras_zoo.load: {path} is not a complete .keras archive "
                          f"({type(err).__name__}: {err}); it may be truncated, or saved in "
@@ -72,7 +72,7 @@ def load(path, compile=True, safe_mode=True):  # noqa: A002 - keras' own argumen
             return keras.saving.load_model(path, compile=compile, safe_mode=safe_mode)
         with tempfile.TemporaryDirectory() as tmp:
             patched = Path(tmp) / path.name
-            with archive, zipfile.ZipFile(patched, "w") as out:
+            with zipfile.ZipFile(path) as archive, zipfile.ZipFile(patched, "w") as out:
                 for item in archive.infolist():
                     data = (json.dumps(config).encode() if item.filename == "config.json"
                             else archive.read(item.filename))

@@ -182,7 +182,7 @@ def check_builder_arguments(model, defaults, overrides):
         if isinstance(default, bool):
             if not isinstance(value, (bool, np.bool_)):
                 raise _argument_error(model, key, value, "True or False")
-        elif _is_int(default) or (default is None and key != "unroll"):
+        elif _is_int(default) or default is None:
             if default is None and value is None:
                 continue
             if not _is_int(value) or value < floor:

@@ -81,18 +81,7 @@ def gru_forecaster(window=12, features=1, units=64, num_layers=1, horizon=1, dro
                    unroll="auto", name="gru_forecaster"):
     """GRU forecaster: past window -> next value.
 
-    Args:
-        window: number of past time steps in each input.
-        features: values per time step.
-        units: hidden size of each recurrent layer.
-        num_layers: stacked recurrent layers.
-        horizon: how many future values to predict.
-        dropout: dropout on the recurrent layers' inputs.
-        unroll: True, False or "auto" (`default_unroll`: SimpleRNN on torch only).
-        name: model name.
-
-    Returns:
-        A functional `keras.Model` mapping (batch, window, features) to (batch, horizon).
+    Arguments and output: as `rnn_forecaster`, with a GRU cell.
     """
     return _forecaster("gru", window, features, units, num_layers, horizon, dropout, unroll,
                        name)
@@ -103,18 +92,7 @@ def lstm_forecaster(window=12, features=1, units=64, num_layers=1, horizon=1, dr
                     unroll="auto", name="lstm_forecaster"):
     """LSTM forecaster: past window -> next value.
 
-    Args:
-        window: number of past time steps in each input.
-        features: values per time step.
-        units: hidden size of each recurrent layer.
-        num_layers: stacked recurrent layers.
-        horizon: how many future values to predict.
-        dropout: dropout on the recurrent layers' inputs.
-        unroll: True, False or "auto" (`default_unroll`: SimpleRNN on torch only).
-        name: model name.
-
-    Returns:
-        A functional `keras.Model` mapping (batch, window, features) to (batch, horizon).
+    Arguments and output: as `rnn_forecaster`, with an LSTM cell.
     """
     return _forecaster("lstm", window, features, units, num_layers, horizon, dropout, unroll,
                        name)
@@ -193,18 +171,7 @@ def lecture_lstm(input_shape=(28, 28, 1), units=64, num_classes=10, name="lectur
 def lecture_gru(input_shape=(28, 28, 1), units=64, num_classes=10, name="lecture_gru"):
     """Row-by-row classifier on the lecture's GRU cell (update and reset gates).
 
-    The cell is `keras_zoo.layers.recurrent.LectureGRUCell`, written from the lecture's
-    equations and wrapped in `keras.layers.RNN`; given the same weights it computes what
-    `keras.layers.GRU` computes (tests/test_rnn_zoo.py).
-
-    Args:
-        input_shape: (rows, cols, channels); rows are the time steps.
-        units: hidden size.
-        num_classes: number of output logits.
-        name: model name.
-
-    Returns:
-        A functional `keras.Model` mapping (batch, rows, cols, channels) to
-        (batch, num_classes) logits.
+    The cell is `keras_zoo.layers.recurrent.LectureGRUCell`; given the same weights it
+    computes what `keras.layers.GRU` computes. Arguments and output: as `lecture_lstm`.
     """
     return _lecture_classifier("gru", input_shape, units, num_classes, name)

@@ -103,17 +103,9 @@ def seq2seq_attention(source_vocab=64, target_vocab=16, embed_dim=32, units=64,
                       target_length=None, return_attention=False, name="seq2seq_attention"):
     """LSTM encoder-decoder with additive (Bahdanau) attention over the encoder states.
 
-    Args:
-        source_vocab: number of source ids (`CharVocab.size`, specials included).
-        target_vocab: number of target ids: the width of the logits.
-        embed_dim: character embedding size.
-        units: LSTM size of the encoder (each direction); the decoder has as many units
-            as the encoder's final state (2 units if bidirectional).
-        bidirectional: read the source in both directions.
-        source_length, target_length: fixed input lengths, or None for any length.
-        name: model name.
+    Args: those of `seq2seq` (`bidirectional` defaults to True here; `units` also sets the
+    size of the attentional vector fed back at every step), plus
         attention_units: hidden size of the additive score.
-        units also sets the size of the attentional vector fed back at every step.
         return_attention: also return the attention weights (batch, T_out, T_in), for
             plotting; build a second model with this flag and copy the trained weights
             (`set_weights(trained.get_weights())`: the weights are the same).
