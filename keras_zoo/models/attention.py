@@ -10,7 +10,6 @@ Token models take int32 ids, 0-padded; the padding is masked explicitly (`Paddin
 -> `MultiHeadAttention(attention_mask=...)`), so no Keras mask propagation is involved.
 """
 
-import keras
 from keras import layers
 
 from keras_zoo.layers.attention import (
@@ -21,6 +20,7 @@ from keras_zoo.layers.attention import (
     SinusoidalPositionEncoding,
 )
 from keras_zoo.layers.checks import checked_input, checked_token_input
+from keras_zoo.models.base import ZooModel
 from keras_zoo.models.seq2seq import random_ids, translation_example
 from keras_zoo.registry import register_model
 
@@ -137,7 +137,7 @@ def transformer(source_vocab=64, target_vocab=16, dim=64, num_heads=4, ff_dim=12
                                         ff_dim, dropout, name=f"decoder{i + 1}")  # (b, T_out, d)
     logits = layers.Dense(target_vocab, name="logits")(x)  # (batch, T_out, target_vocab)
     outputs = [logits, scores] if return_attention else logits
-    return keras.Model([source_in, decoder_in], outputs, name=name)
+    return ZooModel([source_in, decoder_in], outputs, name=name)
 
 
 def classification_example(model, batch, rng, length=12):
@@ -173,7 +173,7 @@ def transformer_classifier(vocab=1000, num_classes=2, dim=64, num_heads=4, ff_di
     x = layers.GlobalAveragePooling1D(name="pool")(x, mask=keep)  # (batch, dim)
     x = layers.Dropout(dropout, name="pool_dropout")(x)
     logits = layers.Dense(num_classes, name="logits")(x)
-    return keras.Model(ids_in, logits, name=name)
+    return ZooModel(ids_in, logits, name=name)
 
 
 @register_model(smoke={"dim": 16, "num_heads": 2, "ff_dim": 32, "num_layers": 1})
@@ -209,4 +209,4 @@ def vit(input_shape=(28, 28, 1), patch_size=7, num_classes=10, dim=64, num_heads
     x = layers.Flatten(name="class_features")(x)  # (batch, dim)
     logits = layers.Dense(num_classes, name="logits")(x)
     outputs = [logits, scores] if return_attention else logits
-    return keras.Model(inputs, outputs, name=name)
+    return ZooModel(inputs, outputs, name=name)

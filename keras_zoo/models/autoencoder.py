@@ -20,6 +20,7 @@ from keras import layers
 
 from keras_zoo.layers import checked_input
 from keras_zoo.layers.checks import check_values
+from keras_zoo.models.base import ZooModel
 from keras_zoo.registry import register_model
 
 
@@ -47,7 +48,7 @@ def _ink_example(model, batch, rng):
 
 def _assemble(inputs, x, encoder, decoder, name):
     latent = encoder(x)
-    return keras.Model(inputs, decoder(latent), name=name)
+    return ZooModel(inputs, decoder(latent), name=name)
 
 
 @register_model(task="reconstruction", family="generative", example=_ink_example,

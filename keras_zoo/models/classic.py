@@ -10,10 +10,10 @@ Every builder takes `input_shape`, `num_classes` and `width` (a multiplier of ev
 convolution's filters) so a small variant trains on 28x28 or 32x32 digits on a CPU.
 """
 
-import keras
 from keras import layers
 
 from keras_zoo.layers import checked_input
+from keras_zoo.models.base import ZooModel
 from keras_zoo.registry import register_model
 
 STEMS = ("imagenet", "small")
@@ -140,7 +140,7 @@ def alexnet(input_shape=(224, 224, 3), num_classes=1000, width=1.0, dense_units=
                           name=f"conv{i}")(x)
     x = layers.MaxPooling2D(3, strides=2, name="pool5")(x)  # 6x6x256 (2x2)
     outputs = _classifier(x, (dense_units, dense_units), num_classes, dropout)
-    return keras.Model(inputs, outputs, name=name)
+    return ZooModel(inputs, outputs, name=name)
 
 
 def _vgg(stages, input_shape, num_classes, width, dense_units, dropout, batch_norm, name):
@@ -148,7 +148,7 @@ def _vgg(stages, input_shape, num_classes, width, dense_units, dropout, batch_no
     for i, (filters, convs) in enumerate(stages, start=1):
         x = apply_vgg_block(x, _scaled(filters, width), convs, batch_norm, name=f"block{i}")
     outputs = _classifier(x, (dense_units, dense_units), num_classes, dropout)  # 7x7x512 in
-    return keras.Model(inputs, outputs, name=name)
+    return ZooModel(inputs, outputs, name=name)
 
 
 # No dropout in the smoke variant: 16 thin plain layers learn slowly, and dropout on 32
@@ -240,4 +240,4 @@ def googlenet(input_shape=(224, 224, 3), num_classes=1000, width=1.0, dropout=0.
     x = layers.GlobalAveragePooling2D(name="avg_pool")(x)  # (b, 1024)
     x = layers.Dropout(dropout, name="dropout")(x) if dropout else x
     outputs = layers.Dense(num_classes, name="predictions")(x)
-    return keras.Model(inputs, outputs, name=name)
+    return ZooModel(inputs, outputs, name=name)

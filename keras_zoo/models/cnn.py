@@ -6,10 +6,10 @@ LeCun, Bottou, Bengio & Haffner, "Gradient-based learning applied to document
 recognition", Proc. IEEE 1998.
 """
 
-import keras
 from keras import layers
 
 from keras_zoo.layers import checked_input
+from keras_zoo.models.base import ZooModel
 from keras_zoo.registry import register_model
 
 
@@ -63,7 +63,7 @@ def lenet5(input_shape=(32, 32, 1), num_classes=10, activation="tanh", name="len
     x = layers.Flatten(name="flatten")(x)  # (b, 120)
     x = layers.Dense(84, activation=activation, name="F6")(x)  # (b, 84)
     outputs = layers.Dense(num_classes, name="Out")(x)  # (b, num_classes)
-    return keras.Model(inputs, outputs, name=name)
+    return ZooModel(inputs, outputs, name=name)
 
 
 def _check_spec(spec):
@@ -121,4 +121,4 @@ def cnn_from_spec(spec=(8, 16, 32, "pool"), input_shape=(30, 30, 3), num_classes
             x = layers.ReLU(name=f"relu{n_conv}")(x)
     x = layers.Flatten(name="flatten")(x)
     outputs = layers.Dense(num_classes, name="linear")(x)
-    return keras.Model(inputs, outputs, name=name)
+    return ZooModel(inputs, outputs, name=name)

@@ -19,6 +19,7 @@ from keras import layers, ops
 
 from keras_zoo.datasets.boxes import default_boxes, encode_targets
 from keras_zoo.layers import checked_input
+from keras_zoo.layers.checks import CheckedDataMixin
 from keras_zoo.registry import register_model
 
 
@@ -54,7 +55,7 @@ def ssd_loss(y_true, y_pred, neg_pos_ratio=3.0, box_weight=1.0):
 
 
 @keras.saving.register_keras_serializable(package="keras_zoo")
-class SingleShotDetector(keras.Model):
+class SingleShotDetector(CheckedDataMixin, keras.Model):
     """A detector network plus its default boxes and SSD's loss, so that `fit` trains it.
 
     Args:

@@ -19,7 +19,7 @@ import numpy as np
 from keras import layers, ops
 
 from keras_zoo.layers import checked_input
-from keras_zoo.layers.checks import CheckedImagesMixin, check_range
+from keras_zoo.layers.checks import CheckedDataMixin, check_range
 from keras_zoo.layers.generative import SinusoidalEmbedding
 from keras_zoo.registry import register_model
 
@@ -44,7 +44,7 @@ def beta_schedule(timesteps, schedule="linear"):
 
 
 @keras.saving.register_keras_serializable(package="keras_zoo")
-class DDPM(CheckedImagesMixin, keras.Model):
+class DDPM(CheckedDataMixin, keras.Model):
     """A noise predictor eps_hat(x_t, t) trained by denoising, with ancestral sampling.
 
     Call forms:

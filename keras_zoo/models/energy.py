@@ -19,15 +19,16 @@ import numpy as np
 from keras import layers, ops
 
 from keras_zoo.layers import checked_input
-from keras_zoo.layers.checks import InputShapeCheck, check_values
+from keras_zoo.layers.checks import CheckedDataMixin, InputShapeCheck, check_values
 from keras_zoo.layers.rbf import GaussianRBF
+from keras_zoo.models.base import ZooModel
 from keras_zoo.registry import register_model
 
 HOPFIELD_CAPACITY = 0.138  # patterns per unit (Amit, Gutfreund & Sompolinsky 1985)
 
 
 @keras.saving.register_keras_serializable(package="keras_zoo")
-class Hopfield(keras.Model):
+class Hopfield(CheckedDataMixin, keras.Model):
     """Hopfield network: N binary threshold units (+1/-1), symmetric Hebbian weights.
 
     Update rule (lecture): s_i = +1 if sum_j w_ij s_j >= theta_i, else -1. Energy
@@ -130,7 +131,7 @@ class Hopfield(keras.Model):
 
 
 @keras.saving.register_keras_serializable(package="keras_zoo")
-class RBM(keras.Model):
+class RBM(CheckedDataMixin, keras.Model):
     """Restricted Boltzmann machine: binary visible and hidden units, trained by CD-k.
 
     p(v, h) ~ exp(v.b + h.c + v^T W h); free energy F(v) = -v.b - sum_j softplus(c_j + v.W_j).
@@ -307,4 +308,4 @@ def rbf_network(input_shape=(2,), num_classes=2, units=20, width=0.5, name="rbf_
     inputs, x = checked_input(input_shape, name="features")
     x = GaussianRBF(units, width=width, name="rbf")(x)  # (b, units)
     outputs = layers.Dense(num_classes, name="linear")(x)  # (b, num_classes)
-    return keras.Model(inputs, outputs, name=name)
+    return ZooModel(inputs, outputs, name=name)

@@ -19,7 +19,7 @@ from keras import layers, ops
 
 from keras_zoo import training
 from keras_zoo.layers import checked_input
-from keras_zoo.layers.checks import CheckedImagesMixin, check_range
+from keras_zoo.layers.checks import CheckedDataMixin, check_range
 from keras_zoo.registry import register_model
 
 _BCE = keras.losses.BinaryCrossentropy(from_logits=True)
@@ -30,7 +30,7 @@ def _notebook_adam(name):
 
 
 @keras.saving.register_keras_serializable(package="keras_zoo")
-class GAN(CheckedImagesMixin, keras.Model):
+class GAN(CheckedDataMixin, keras.Model):
     """A generator and a discriminator trained against each other with `fit(images)`.
 
     Call forms (both deterministic in inference mode):

@@ -24,6 +24,7 @@ from keras_zoo.layers.graph_blocks import (
     GlobalPool,
     InteractionNetwork,
 )
+from keras_zoo.models.base import ZooModel
 from keras_zoo.registry import register_model
 
 EXAMPLE_NODES, EXAMPLE_EDGES = 12, 24  # padded sizes of the registry's example batches
@@ -111,7 +112,7 @@ def gcn_node_classifier(node_features=1433, num_classes=7, units=16, dropout=0.5
     h = layers.Dropout(dropout, name="dropout")(h)
     logits = GCNConv(num_classes, kernel_regularizer=_l2(weight_decay),
                      name="gcn2")({**graph, "nodes": h})  # (G, N, classes)
-    return keras.Model(inputs, logits, name=name)
+    return ZooModel(inputs, logits, name=name)
 
 
 @register_model(task="classification", family="gnn", example=graph_example,
@@ -141,14 +142,14 @@ def gat_node_classifier(node_features=1433, num_classes=7, units=8, heads=8, dro
     h = layers.Dropout(dropout, name="dropout")(h)  # (G, N, units * heads)
     logits = GATConv(num_classes, heads=1, concat=False, dropout=dropout,
                      kernel_regularizer=_l2(weight_decay), name="gat2")({**graph, "nodes": h})
-    return keras.Model(inputs, logits, name=name)
+    return ZooModel(inputs, logits, name=name)
 
 
 def _gin(node_features, units, num_layers, outputs, name):
     inputs, graph = graph_inputs(node_features)
     h = apply_gin_block(graph, units, num_layers)  # (G, num_layers * units)
     h = layers.Dense(units, activation="relu", name="head")(h)
-    return keras.Model(inputs, layers.Dense(outputs, name="out")(h), name=name)
+    return ZooModel(inputs, layers.Dense(outputs, name="out")(h), name=name)
 
 
 @register_model(task="regression", family="gnn", example=graph_example, smoke=SMALL)
@@ -219,7 +220,7 @@ def mpnn_molecule(node_features=16, edge_features=6, num_targets=1, units=32, nu
         GlobalPool("sum", name="sum_pool")(graph),
         GlobalAttentionPool(units, name="attention_pool")(graph)])  # (G, 2 * units)
     h = layers.Dense(units, activation="relu", name="head")(readout)
-    return keras.Model(inputs, layers.Dense(num_targets, name="out")(h), name=name)
+    return ZooModel(inputs, layers.Dense(num_targets, name="out")(h), name=name)
 
 
 @register_model(task="regression", family="gnn", example=graph_example,
@@ -245,7 +246,7 @@ def interaction_network(node_features=4, edge_features=1, output_size=2, units=1
     inputs, graph = graph_inputs(node_features, edge_features)
     nodes, _ = InteractionNetwork(node_units=(units, units, output_size),
                                   edge_units=(units, units, units), name="interaction")(graph)
-    return keras.Model(inputs, nodes, name=name)
+    return ZooModel(inputs, nodes, name=name)
 
 
 

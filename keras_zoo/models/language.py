@@ -21,6 +21,7 @@ from keras import layers
 from keras_zoo.datasets.text import PAD, SPECIALS, START
 from keras_zoo.layers.checks import checked_token_input
 from keras_zoo.layers.recurrent import BidirectionalRNN
+from keras_zoo.models.base import ZooModel
 from keras_zoo.models.rnn import CELLS, apply_recurrent_stack
 from keras_zoo.registry import register_model
 
@@ -66,7 +67,7 @@ def char_lm(vocab_size=100, embed_dim=32, units=256, cell="lstm", num_layers=1, 
     x = apply_recurrent_stack(x, cell, units, num_layers, dropout, name=cell,
                               return_sequences=True)  # (batch, T, units)
     outputs = layers.Dense(vocab_size, name="logits")(x)  # (batch, T, vocab_size)
-    return keras.Model(inputs, outputs, name=name)
+    return ZooModel(inputs, outputs, name=name)
 
 
 @register_model(smoke={"units": 16, "embed_dim": 8, "vocab_size": 12, "num_classes": 5},
@@ -100,7 +101,7 @@ def bilstm_tagger(vocab_size=100, num_classes=10, embed_dim=32, units=64, bidire
         rnn = BidirectionalRNN(rnn, name=f"bi{cell}")
     x = rnn(x)  # (batch, T, 2 units | units)
     outputs = layers.Dense(num_classes, name="logits")(x)  # (batch, T, num_classes)
-    return keras.Model(inputs, outputs, name=name)
+    return ZooModel(inputs, outputs, name=name)
 
 
 # ------------------------------------------------------------------ evaluation, sampling

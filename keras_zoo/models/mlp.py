@@ -4,10 +4,10 @@ Lecture: "Neural network zoo" (feed-forward networks, forward and backward pass)
 PyTorch quick-start network 28*28 -> 512 -> 512 -> 10 that the lecture code shows.
 """
 
-import keras
 from keras import layers
 
 from keras_zoo.layers import checked_input
+from keras_zoo.models.base import ZooModel
 from keras_zoo.registry import register_model
 
 
@@ -51,4 +51,4 @@ def mlp(input_shape=(28, 28, 1), num_classes=10, units=(512, 512), activation="r
     for i, width in enumerate(units):
         x = apply_dense_block(x, width, activation, dropout, name=f"hidden{i + 1}")
     outputs = layers.Dense(num_classes, name="logits")(x)  # (batch, num_classes)
-    return keras.Model(inputs, outputs, name=name)
+    return ZooModel(inputs, outputs, name=name)

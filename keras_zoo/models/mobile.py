@@ -6,12 +6,12 @@ bottlenecks", CVPR 2018; Ma, Zhang, Zheng & Sun, "ShuffleNet V2: Practical guide
 for efficient CNN architecture design", ECCV 2018.
 """
 
-import keras
 from keras import layers
 
 from keras_zoo.layers import checked_input
 from keras_zoo.layers.conv import DepthwiseConv2D
 from keras_zoo.layers.shuffle import ChannelShuffle, ChannelSplit
+from keras_zoo.models.base import ZooModel
 from keras_zoo.registry import register_model
 
 STEMS = ("imagenet", "small")
@@ -113,7 +113,7 @@ def mobilenet_v2(input_shape=(224, 224, 3), num_classes=1000, alpha=1.0, stem="i
     x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
     x = layers.Dropout(dropout, name="dropout")(x) if dropout else x
     outputs = layers.Dense(num_classes, name="predictions")(x)
-    return keras.Model(inputs, outputs, name=name)
+    return ZooModel(inputs, outputs, name=name)
 
 
 def _conv_bn_relu(x, filters, name):
@@ -200,4 +200,4 @@ def shufflenet_v2(input_shape=(224, 224, 3), num_classes=1000, width=1.0, stem="
     x = _conv_bn_relu(x, last, "conv5")  # (b, 7, 7, 1024)
     x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
     outputs = layers.Dense(num_classes, name="predictions")(x)
-    return keras.Model(inputs, outputs, name=name)
+    return ZooModel(inputs, outputs, name=name)

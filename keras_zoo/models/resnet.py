@@ -12,11 +12,11 @@ strides in its 3x3 convolution ("ResNet v1.5", torchvision); keras.applications 
 in the first 1x1. Both have the same parameters.
 """
 
-import keras
 from keras import layers
 
 from keras_zoo import workarounds
 from keras_zoo.layers import checked_input
+from keras_zoo.models.base import ZooModel
 from keras_zoo.registry import register_model
 
 STEMS = ("imagenet", "small")
@@ -129,7 +129,7 @@ def resnet(blocks, bottleneck, input_shape=(224, 224, 3), num_classes=1000, widt
                 x = apply_basic_block(x, filters, strides, use_bias, name=block_name)
     x = layers.GlobalAveragePooling2D(name="avg_pool")(x)  # (b, 512 or 2048 x width)
     outputs = layers.Dense(num_classes, name="predictions")(x)
-    return keras.Model(inputs, outputs, name=name)
+    return ZooModel(inputs, outputs, name=name)
 
 
 SMOKE = {"input_shape": (28, 28, 1), "num_classes": 10, "width": 0.0625, "stem": "small"}

@@ -7,11 +7,11 @@ sequence of 28 rows of 28 pixels). Elman 1990 (SimpleRNN); Cho et al. 2014 (GRU)
 Hochreiter & Schmidhuber 1997 (LSTM).
 """
 
-import keras
 from keras import layers
 
 from keras_zoo.layers import checked_input
 from keras_zoo.layers.recurrent import LECTURE_CELLS
+from keras_zoo.models.base import ZooModel
 from keras_zoo.registry import register_model
 from keras_zoo.workarounds import default_unroll
 
@@ -51,7 +51,7 @@ def _forecaster(cell, window, features, units, num_layers, horizon, dropout, unr
     inputs, x = checked_input((window, features), name="window")  # (batch, window, features)
     x = apply_recurrent_stack(x, cell, units, num_layers, dropout, unroll, name=cell)
     outputs = layers.Dense(horizon, name="forecast")(x)  # (batch, horizon)
-    return keras.Model(inputs, outputs, name=name)
+    return ZooModel(inputs, outputs, name=name)
 
 
 @register_model(task="regression", smoke={"units": 8})
@@ -136,14 +136,14 @@ def rnn_classifier(input_shape=(28, 28, 1), cell="lstm", units=128, num_layers=1
     inputs, x = _row_classifier(input_shape, name)
     x = apply_recurrent_stack(x, cell, units, num_layers, dropout, unroll, name=cell)
     outputs = layers.Dense(num_classes, name="logits")(x)  # (batch, num_classes)
-    return keras.Model(inputs, outputs, name=name)
+    return ZooModel(inputs, outputs, name=name)
 
 
 def _lecture_classifier(cell, input_shape, units, num_classes, name):
     inputs, x = _row_classifier(input_shape, name)
     x = layers.RNN(LECTURE_CELLS[cell](units, name=f"{cell}_cell"), name=cell)(x)  # (b, units)
     outputs = layers.Dense(num_classes, name="logits")(x)  # (batch, num_classes)
-    return keras.Model(inputs, outputs, name=name)
+    return ZooModel(inputs, outputs, name=name)
 
 
 @register_model(smoke={"units": 8, "input_shape": (8, 8, 1)})

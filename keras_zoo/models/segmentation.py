@@ -11,11 +11,11 @@ CVPR 2015; Ronneberger, Fischer & Brox, "U-Net: Convolutional networks for biome
 image segmentation", MICCAI 2015.
 """
 
-import keras
 import numpy as np
 from keras import layers
 
 from keras_zoo.layers import checked_input
+from keras_zoo.models.base import ZooModel
 from keras_zoo.registry import random_inputs, register_model
 
 
@@ -85,7 +85,7 @@ def _segmentation_network(input_shape, num_classes, filters, skips, batch_norm, 
             x = layers.Concatenate(name=f"skip{level}")([x, features[level - 1]])
         x = apply_conv_unit(x, filters[level - 1], f"dec{level}", batch_norm)
     outputs = layers.Conv2D(num_classes, 1, name="logits")(x)  # (b, H, W, num_classes)
-    return keras.Model(inputs, outputs, name=name)
+    return ZooModel(inputs, outputs, name=name)
 
 
 @register_model(smoke={"input_shape": (16, 16, 1), "filters": (4, 8)}, example=_example)

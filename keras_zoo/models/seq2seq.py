@@ -13,13 +13,13 @@ Inputs: source ids (batch, T_in) and decoder input ids (batch, T_out), both int3
 (batch, T_out, target_vocab). Greedy decoding: `keras_zoo.models.seq2seq.greedy_decode`.
 """
 
-import keras
 import numpy as np
 from keras import layers
 
 from keras_zoo.datasets.text import END, PAD, START
 from keras_zoo.layers.attention import AttentionLSTMDecoder, PaddingMask
 from keras_zoo.layers.checks import checked_token_input
+from keras_zoo.models.base import ZooModel
 from keras_zoo.registry import register_model
 
 
@@ -93,7 +93,7 @@ def seq2seq(source_vocab=64, target_vocab=16, embed_dim=32, units=64, bidirectio
     _, state = apply_lstm_encoder(source, source_vocab, embed_dim, units, bidirectional)
     x = apply_lstm_decoder(decoder, state, target_vocab, embed_dim, state[0].shape[-1])  # (b,T,u)
     logits = layers.Dense(target_vocab, name="logits")(x)  # (batch, T_out, target_vocab)
-    return keras.Model([source_in, decoder_in], logits, name=name)
+    return ZooModel([source_in, decoder_in], logits, name=name)
 
 
 @register_model(smoke={"embed_dim": 8, "units": 16, "attention_units": 8},
@@ -123,7 +123,7 @@ def seq2seq_attention(source_vocab=64, target_vocab=16, embed_dim=32, units=64,
     x, weights = decoder(y, states, h, c, memory_mask=mask)  # (b, T_out, u), (b, T_out, T_in)
     logits = layers.Dense(target_vocab, name="logits")(x)  # (batch, T_out, target_vocab)
     outputs = [logits, weights] if return_attention else logits
-    return keras.Model([source_in, decoder_in], outputs, name=name)
+    return ZooModel([source_in, decoder_in], outputs, name=name)
 
 
 

@@ -15,7 +15,7 @@ import keras
 from keras import layers, ops
 
 from keras_zoo.layers import checked_input
-from keras_zoo.layers.checks import CheckedImagesMixin, check_range
+from keras_zoo.layers.checks import CheckedDataMixin, check_range
 from keras_zoo.registry import register_model
 
 
@@ -50,7 +50,7 @@ def bernoulli_nll(x, logits):
 
 
 @keras.saving.register_keras_serializable(package="keras_zoo")
-class VAE(CheckedImagesMixin, keras.Model):
+class VAE(CheckedDataMixin, keras.Model):
     """An encoder (x -> mean, log_var) and a decoder (z -> pixel logits) trained on -ELBO.
 
     `vae(x)`: in inference mode the reconstruction decoded from the mean (deterministic);
