@@ -137,8 +137,8 @@ class CheckedDataMixin:
 def _numpy_leaves(data, label):
     """[(label, array)] for an array or a list / tuple / dict of arrays; None otherwise.
 
-    Only NumPy (and Python lists of numbers) is inspected: a `tf.data.Dataset`, a
-    `PyDataset`, a generator or backend tensors are passed through unchecked.
+    Only NumPy is inspected: a `tf.data.Dataset`, a `PyDataset`, a generator, backend
+    tensors or nested Python lists are passed through unchecked.
     """
     if data is None:
         return []
@@ -147,13 +147,8 @@ def _numpy_leaves(data, label):
     if isinstance(data, dict):
         items = [_numpy_leaves(v, f"{label}[{k!r}]") for k, v in data.items()]
     elif isinstance(data, (list, tuple)) and data and all(
-            isinstance(v, (np.ndarray, dict, list, tuple)) for v in data):
+            isinstance(v, (np.ndarray, dict)) for v in data):
         items = [_numpy_leaves(v, f"{label}[{i}]") for i, v in enumerate(data)]
-    elif isinstance(data, (list, tuple)):
-        try:
-            return [(label, np.asarray(data))]
-        except ValueError:  # ragged
-            return None
     else:
         return None
     return None if any(i is None for i in items) else [leaf for i in items for leaf in i]
