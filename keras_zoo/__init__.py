@@ -27,7 +27,7 @@ from keras_zoo.registry import (  # noqa: E402
     model_info,
     register_model,
 )
-from keras_zoo.saving import load  # noqa: E402
+from keras_zoo.saving import load, plain_keras  # noqa: E402
 from keras_zoo.summary import format_layer_table, layer_table, print_layer_table  # noqa: E402
 
 __version__ = "0.1.0"
@@ -43,6 +43,7 @@ __all__ = [
     "list_models",
     "load",
     "model_info",
+    "plain_keras",
     "print_layer_table",
     "register_model",
 ]

@@ -1,5 +1,5 @@
 """`keras_zoo.load`: a safe-mode `.keras` loader that works across backends and says what
-is wrong in one line.
+is wrong in one line; `keras_zoo.plain_keras`: a copy of a model that plain Keras loads.
 
 `keras.saving.load_model` restores a compiled model with the compile settings of the
 backend that saved it: a file saved on PyTorch names its optimizer by the torch class
@@ -9,6 +9,11 @@ through `torch.compile`. `load` rewrites those two settings to their backend-neu
 (the public optimizer class, `jit_compile="auto"`) before Keras reads the file; weights and
 optimizer state load unchanged. Its errors name the problem: a missing or truncated file,
 a file that is not a `.keras` archive, a class that is not registered.
+
+A zoo model's file names keras_zoo's classes (`ZooModel`, `InputShapeCheck`), so loading
+it needs `import keras_zoo`. `plain_keras(model)` returns the same network as a plain
+functional `keras.Model` without them, whose file loads wherever Keras does, provided the
+architecture itself uses only Keras layers.
 """
 
 import json
@@ -18,7 +23,7 @@ from pathlib import Path
 
 import keras
 
-__all__ = ["load"]
+__all__ = ["load", "plain_keras"]
 
 _BACKEND_MODULES = "keras.src.backend."
 
@@ -85,3 +90,84 @@ def load(path, compile=True, safe_mode=True):  # noqa: A002 - keras' own argumen
                 f"({str(err).splitlines()[0][:200]}); import the package that defines it "
                 f"before loading") from None
         raise
+
+
+_CHECK = "keras_zoo>InputShapeCheck"
+
+
+def _rewire(node, moved):
+    """Replace every keras_history [layer, node, tensor] of a removed layer by its input."""
+    if isinstance(node, dict):
+        history = node.get("keras_history")
+        if history and history[0] in moved:
+            node = {**node, "keras_history": list(moved[history[0]])}
+        return {k: _rewire(v, moved) for k, v in node.items()}
+    if isinstance(node, (list, tuple)):
+        if len(node) == 3 and isinstance(node[0], str) and node[0] in moved:
+            return list(moved[node[0]])  # an input_layers / output_layers entry
+        return type(node)(_rewire(v, moved) for v in node)
+    return node
+
+
+def plain_keras(model):
+    """The same functional network and weights as a plain `keras.Model`: no keras_zoo class.
+
+    The input checks (`InputShapeCheck`, identity layers) are dropped, and the data checks
+    of `ZooModel` with them; predictions are unchanged. Save the result to share a file
+    that loads with `keras.saving.load_model` where keras_zoo is not installed.
+
+    Args:
+        model: a functional model, e.g. from `keras_zoo.build` (trained or not).
+
+    Returns:
+        A new `keras.Model` (Functional) holding copies of the weights.
+
+    Raises:
+        ValueError: the model is subclassed, or uses keras_zoo layers beyond the input
+            checks (attention, graph, generative layers...), which plain Keras cannot load;
+            the message names them.
+    """
+    if not hasattr(model, "inputs") or not model.inputs or not hasattr(model, "get_config"):
+        raise ValueError(f"plain_keras: {model.name} is a subclassed model; only functional "
+                         "models can be copied without keras_zoo")
+    config = model.get_config()
+    if "layers" not in config:
+        raise ValueError(f"plain_keras: {model.name} is not a functional model")
+    moved = {}
+    for layer in config["layers"]:
+        if layer.get("registered_name") == _CHECK:
+            (arg,) = layer["inbound_nodes"][0]["args"]
+            moved[layer["name"]] = arg["config"]["keras_history"]
+    custom = sorted({layer["class_name"] for layer in config["layers"]
+                     if str(layer.get("registered_name") or "").startswith("keras_zoo>")
+                     and layer.get("registered_name") != _CHECK}
+                    | set(_nested_custom(config["layers"])))
+    if custom:
+        raise ValueError(f"plain_keras: {model.name} uses keras_zoo layers ({', '.join(custom)}) "
+                         "that plain Keras cannot load; share the file with keras_zoo "
+                         "installed (keras_zoo.load)")
+    layers_config = [layer for layer in config["layers"] if layer["name"] not in moved]
+    config = _rewire({**config, "layers": layers_config}, moved)
+    copy = keras.Model.from_config(config)
+    for layer in copy.layers:
+        layer.set_weights(model.get_layer(layer.name).get_weights())
+    return copy
+
+
+def _nested_custom(layers_config):
+    """Class names of keras_zoo objects anywhere inside the layers' configs."""
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            name = node.get("registered_name")
+            if isinstance(name, str) and name.startswith("keras_zoo>") and name != _CHECK:
+                found.append(node.get("class_name", name))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, (list, tuple)):
+            for value in node:
+                walk(value)
+
+    walk(layers_config)
+    return found

@@ -1,12 +1,15 @@
-"""`keras_zoo.load`: files saved on another backend train here, and bad files say why."""
+"""`keras_zoo.load`: files saved on another backend train here, and bad files say why;
+`keras_zoo.plain_keras`: files that load without keras_zoo."""
 
 import json
+import subprocess
+import sys
 import zipfile
 
 import keras
 import numpy as np
 import pytest
-from helpers import set_deterministic_weights
+from helpers import set_deterministic_weights, subprocess_env
 
 import keras_zoo
 
@@ -82,3 +85,53 @@ def test_an_unregistered_class_names_itself(compiled_file, tmp_path):
     with pytest.raises(ValueError, match="uses a class that is not registered here.*import "
                                          "the package that defines it"):
         keras_zoo.load(odd)
+
+
+# ------------------------------------------------ plain_keras: files that load without keras_zoo
+
+PLAIN = {"lenet5": {}, "lstm_forecaster": {"units": 8}, "seq2seq": {"units": 8},
+         "unet": {"filters": (4, 8)}}
+
+LOAD_WITHOUT_KERAS_ZOO = """
+import sys
+sys.modules["keras_zoo"] = None  # importing keras_zoo now fails: plain Keras only
+import keras
+import numpy as np
+for name in sys.argv[2:]:
+    data = np.load(f"{sys.argv[1]}/{name}.npz")
+    model = keras.saving.load_model(f"{sys.argv[1]}/{name}.keras")  # safe mode
+    inputs = [data[k] for k in sorted(data.files) if k.startswith("x")]
+    y = keras.ops.convert_to_numpy(model(inputs if len(inputs) > 1 else inputs[0]))
+    print(name, float(np.max(np.abs(y - data["y"]))), type(model).__name__)
+"""
+
+
+def test_plain_keras_copies_load_where_keras_zoo_is_not_installed(tmp_path, backend):
+    for name, overrides in PLAIN.items():
+        model = set_deterministic_weights(keras_zoo.build(name, **overrides))
+        plain = keras_zoo.plain_keras(model)
+        assert not any("keras_zoo" in type(layer).__module__ for layer in plain.layers)
+        x, _ = keras_zoo.example_batch(name, model)
+        y = keras.ops.convert_to_numpy(model(x))
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(plain(x)), y)
+        plain.save(tmp_path / f"{name}.keras")
+        xs = x if isinstance(x, list) else [x]
+        np.savez(tmp_path / f"{name}.npz", y=y, **{f"x{i}": v for i, v in enumerate(xs)})
+    result = subprocess.run([sys.executable, "-c", LOAD_WITHOUT_KERAS_ZOO, str(tmp_path),
+                             *PLAIN], capture_output=True, text=True, timeout=300,
+                            env=subprocess_env(backend))
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = result.stdout.split("\n")[-len(PLAIN) - 1:-1]
+    for line, name in zip(lines, PLAIN, strict=True):
+        got, err, kind = line.split()
+        assert got == name and kind == "Functional" and float(err) < 1e-5, line
+
+
+@pytest.mark.parametrize("name,match", [
+    ("vit", r"vit uses keras_zoo layers \(ClassToken, PatchEmbedding, PositionEmbedding\)"),
+    ("gan_mlp", "gan_mlp is a subclassed model"),
+])
+def test_plain_keras_names_what_needs_keras_zoo(name, match):
+    model = keras_zoo.build(name, **keras_zoo.model_info(name).smoke)
+    with pytest.raises(ValueError, match=match):
+        keras_zoo.plain_keras(model)
