@@ -13,6 +13,8 @@ import keras_zoo
 from keras_zoo.datasets.graphs import Graph, pack_graphs
 from keras_zoo.layers.checks import check_data
 
+bad_input = pytest.mark.bad_input
+
 RNG = np.random.default_rng(0)
 X = RNG.uniform(size=(16, 28, 28, 1)).astype("float32")
 Y = np.arange(16) % 10
@@ -47,6 +49,7 @@ CASES = {  # name: (x, y, expected message)
 }
 
 
+@bad_input
 @pytest.mark.parametrize("case", CASES)
 @pytest.mark.parametrize("method", ["fit", "evaluate", "train_on_batch"])
 def test_bad_data_is_refused_before_any_step(mlp, case, method):
@@ -59,6 +62,7 @@ def test_bad_data_is_refused_before_any_step(mlp, case, method):
         np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), b)
 
 
+@bad_input
 @pytest.mark.parametrize("method", ["predict", "predict_on_batch"])
 def test_predict_refuses_non_finite_and_raw_pixels(mlp, method):
     with pytest.raises(ValueError, match="x holds 1 NaN"):
@@ -67,6 +71,7 @@ def test_predict_refuses_non_finite_and_raw_pixels(mlp, method):
         getattr(mlp, method)((X * 255).astype("uint8"))
 
 
+@bad_input
 def test_validation_data_and_weights_are_checked(mlp):
     with pytest.raises(ValueError, match=r"validation_data y must be class ids"):
         mlp.fit(X, Y, validation_data=(X, Y + 1), verbose=0)
@@ -82,6 +87,7 @@ def test_good_data_and_non_numpy_data_pass(mlp):
     mlp.predict(keras.ops.convert_to_tensor(X), verbose=0)
 
 
+@bad_input
 def test_regression_targets_and_binary_labels():
     forecaster = keras_zoo.build("lstm_forecaster", window=6, units=4)
     forecaster.compile("sgd", "mse")
@@ -95,6 +101,7 @@ def test_regression_targets_and_binary_labels():
         binary.fit(X, (Y % 3)[:, None].astype("float32"), verbose=0)
 
 
+@bad_input
 def test_ignore_class_is_allowed():
     model = keras_zoo.build("mlp", units=(4,))
     model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True,
@@ -104,6 +111,7 @@ def test_ignore_class_is_allowed():
         model.fit(X, np.where(Y == 3, 10, Y), verbose=0)
 
 
+@bad_input
 @pytest.mark.parametrize("where,index,match", [
     ("senders", -1, r"senders\[1, 0\] = -1 is out of range: graph 1 has \d+ nodes"),
     ("receivers", 11, r"receivers\[1, 0\] = 11 is out of range"),  # a node of graph 0 only
@@ -124,6 +132,7 @@ def test_graph_batches_index_their_own_nodes(where, index, match):
             call()
 
 
+@bad_input
 def test_generative_models_refuse_nan_images():
     """The VAE's range check used to let NaN through (comparisons with NaN are False)."""
     vae = keras_zoo.build("vae", latent_dim=2, units=(8,))
@@ -135,6 +144,7 @@ def test_generative_models_refuse_nan_images():
         vae.fit(np.linspace(0, 255, X.size, dtype="float32").reshape(X.shape), verbose=0)
 
 
+@bad_input
 def test_check_data_outside_a_model_call():
     """The function itself, as a user's own training loop would call it."""
     model = keras_zoo.build("mlp", units=(4,))

@@ -12,6 +12,8 @@ import keras_zoo
 from keras_zoo import datasets
 from keras_zoo.models.rnn import apply_recurrent_stack
 
+pytestmark = pytest.mark.bad_input
+
 
 def test_unknown_model_name():
     with pytest.raises(ValueError, match=r"Unknown model 'lenet'\. Did you mean 'lenet5'"):

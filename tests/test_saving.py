@@ -35,6 +35,7 @@ def compiled_file(tmp_path, mnist_small):
     return tmp_path / "mlp.keras", model, (x, y)
 
 
+@pytest.mark.bad_input
 def test_a_file_saved_with_another_backends_compile_settings_trains_here(compiled_file,
                                                                          tmp_path):
     """As if saved on PyTorch with jit_compile on: the torch optimizer class (which makes
@@ -58,6 +59,7 @@ def test_a_file_saved_with_another_backends_compile_settings_trains_here(compile
     assert np.isfinite(history["loss"][0]) and int(loaded.optimizer.iterations) == 4
 
 
+@pytest.mark.bad_input
 def test_a_missing_truncated_or_foreign_file_says_what_is_wrong(compiled_file, tmp_path):
     path, _, _ = compiled_file
     with pytest.raises(FileNotFoundError, match="keras_zoo.load: no file"):
@@ -72,6 +74,7 @@ def test_a_missing_truncated_or_foreign_file_says_what_is_wrong(compiled_file, t
         keras_zoo.load(weights)
 
 
+@pytest.mark.bad_input
 def test_an_unregistered_class_names_itself(compiled_file, tmp_path):
     path, _, _ = compiled_file
 
@@ -127,6 +130,7 @@ def test_plain_keras_copies_load_where_keras_zoo_is_not_installed(tmp_path, back
         assert got == name and kind == "Functional" and float(err) < 1e-5, line
 
 
+@pytest.mark.bad_input
 @pytest.mark.parametrize("name,match", [
     ("vit", r"vit uses keras_zoo layers \(ClassToken, PatchEmbedding, PositionEmbedding\)"),
     ("gan_mlp", "gan_mlp is a subclassed model"),
