@@ -6,6 +6,14 @@ back in safe mode: same weights, same predictions. Then one child process per ot
 backend loads every file with `keras.saving.load_model` (safe mode) and must predict the
 same numbers. CI runs the suite once per backend, so every ordered pair is covered.
 
+Predicting misses what breaks training: a compiled file names its optimizer by the saving
+backend's class (TensorFlow's first `fit` step fails on a torch one) and keeps its
+`jit_compile` (JAX's True sends `fit` on PyTorch through `torch.compile`: tens of seconds
+for a few steps). So a few models (FITTED) are also compiled, fitted for a few steps and saved, and
+the same child loads them with `keras_zoo.load` and fits a few more steps: the losses must
+be finite, the optimizer's step counter must carry on from the saved one, and the steps
+must take seconds, not minutes.
+
 Each model is built and saved once per backend run, by whichever pytest-xdist worker
 needs it first, into a folder that all workers of the run share (one file lock per model).
 """
@@ -36,8 +44,19 @@ TOL = 1e-5  # on |a - b| / (1 + |b|): absolute for small outputs, relative for l
 CURRENT = keras.backend.backend()
 MODELS = keras_zoo.list_models()
 
+# Compiled, fitted and saved here, fitted again in the other backends' child: a dense
+# classifier, a convolutional one, and a model with its own loss (it crashed torch dynamo).
+FITTED = ("mlp", "lenet5", "ssd_lite")
+FIT_BATCH = 4
+SAVED_STEPS = 2  # fitted here before saving: the file holds optimizer state
+FIT_STEPS = 3  # fitted in the child
+# Seconds for the child's FIT_STEPS of one model, tracing / XLA compiling included: a
+# plain `fit` of these smoke variants takes under 3 s on every backend, the same steps
+# through `torch.compile` 20 s and more. 10 s leaves room for a busy CI machine.
+FIT_SECONDS = 10.0
+
 LOAD_EVERYTHING = """
-import json, sys
+import json, sys, time
 from pathlib import Path
 import numpy as np
 import keras
@@ -58,6 +77,24 @@ for npz in sorted(Path(sys.argv[1]).glob("*.npz")):
                                             for a, b in zip(y, expected))}
     except Exception as err:
         results[npz.stem] = {"error": f"{type(err).__name__}: {err}"[:1000]}
+
+fitted = results["fitted"] = {}  # compiled files: keras_zoo.load, then a few fit steps
+for npz in sorted(Path(sys.argv[1], "fitted").glob("*.npz")):
+    data = np.load(npz)
+    try:
+        model = keras_zoo.load(npz.with_suffix(".keras"))
+        before = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+        losses = []
+        record = keras.callbacks.LambdaCallback(
+            on_train_batch_end=lambda batch, logs: losses.append(float(logs["loss"])))
+        start = time.perf_counter()
+        model.fit(from_npz(data, "x"), from_npz(data, "y"), batch_size=int(data["batch"]),
+                  epochs=1, shuffle=False, verbose=0, callbacks=[record])
+        seconds = time.perf_counter() - start
+        fitted[npz.stem] = {"losses": losses, "seconds": seconds, "iterations": [
+            before, int(keras.ops.convert_to_numpy(model.optimizer.iterations))]}
+    except Exception as err:
+        fitted[npz.stem] = {"error": f"{type(err).__name__}: {err}"[:1000]}
 print("RESULTS " + json.dumps(results))
 """
 
@@ -86,6 +123,33 @@ def saved(folder, name):
     return np.load(path)
 
 
+def compile_for_fit(name, model):
+    """Adam (by name, as users write it) and the task's loss; default `jit_compile`."""
+    if keras_zoo.model_info(name).task == "classification":
+        return model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return model.compile("adam")  # brings its own loss (`compute_loss`)
+
+
+def saved_fitted(folder, name):
+    """<folder>/fitted/<name>.keras, compiled and fitted SAVED_STEPS steps, and its .npz
+    (x, y for FIT_STEPS more steps; batch; iterations), written once."""
+    folder = folder / "fitted"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{name}.npz"
+    with FileLock(f"{folder / name}.lock"):
+        if not path.exists():
+            model = set_deterministic_weights(
+                keras_zoo.build(name, **keras_zoo.model_info(name).smoke))
+            compile_for_fit(name, model)
+            x, y = example(name, model, batch=FIT_BATCH * SAVED_STEPS, seed=2)
+            model.fit(x, y, batch_size=FIT_BATCH, epochs=1, shuffle=False, verbose=0)
+            model.save(folder / f"{name}.keras")
+            x, y = example(name, model, batch=FIT_BATCH * FIT_STEPS, seed=3)
+            np.savez(path, **to_npz("x", x), **to_npz("y", y), batch=FIT_BATCH,
+                     iterations=int(keras.ops.convert_to_numpy(model.optimizer.iterations)))
+    return np.load(path)
+
+
 @pytest.mark.parametrize("name", MODELS)
 def test_load_on_this_backend(name, saved_folder):
     """Safe mode, the same weights under the same paths, the same predictions."""
@@ -106,6 +170,8 @@ def test_load_on_this_backend(name, saved_folder):
 @pytest.mark.parametrize("other", [b for b in BACKENDS if b != CURRENT])
 def test_load_on_other_backend(other, saved_folder):
     params = {name: int(saved(saved_folder, name)["params"]) for name in MODELS}
+    saved_steps = {name: int(saved_fitted(saved_folder, name)["iterations"]) for name in FITTED}
+    assert set(saved_steps.values()) == {SAVED_STEPS}, saved_steps  # the files hold Adam state
     proc = subprocess.run([sys.executable, "-c", LOAD_EVERYTHING, str(saved_folder), str(TESTS)],
                           capture_output=True, text=True, timeout=900,
                           env=subprocess_env(other))
@@ -113,7 +179,9 @@ def test_load_on_other_backend(other, saved_folder):
     assert proc.returncode == 0 and lines, proc.stdout[-2000:] + proc.stderr[-4000:]
     results = json.loads(lines[-1][len("RESULTS "):])
     assert results.pop("backend") == other
+    fitted = results.pop("fitted")
     assert sorted(results) == sorted(params)
+    assert sorted(fitted) == sorted(FITTED)
     failures = {}
     for name, result in results.items():
         if "error" in result:
@@ -122,4 +190,16 @@ def test_load_on_other_backend(other, saved_folder):
             failures[name] = f"loaded as {result['name']} with {result['params']} parameters"
         elif not result["max_err"] <= TOL:
             failures[name] = f"predictions differ by {result['max_err']:.2e} (|a - b| / (1 + |b|))"
+    for name, result in fitted.items():
+        if "error" in result:
+            failures[f"{name} (fit)"] = result["error"]
+        elif result["iterations"] != [SAVED_STEPS, SAVED_STEPS + FIT_STEPS]:
+            failures[f"{name} (fit)"] = (f"optimizer.iterations {result['iterations'][0]} -> "
+                                         f"{result['iterations'][1]}, expected {SAVED_STEPS} "
+                                         f"-> {SAVED_STEPS + FIT_STEPS}")
+        elif len(result["losses"]) != FIT_STEPS or not np.all(np.isfinite(result["losses"])):
+            failures[f"{name} (fit)"] = f"losses per step {result['losses']}"
+        elif not result["seconds"] <= FIT_SECONDS:
+            failures[f"{name} (fit)"] = (f"{FIT_STEPS} steps took {result['seconds']:.1f} s "
+                                         f"(over {FIT_SECONDS:.0f} s: torch.compile?)")
     assert not failures, f"saved on {CURRENT}, loaded on {other}: {failures}"

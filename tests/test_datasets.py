@@ -2,11 +2,15 @@
 
 The `data="full"` path is tested offline: with `tfds.testing.mock_data` (random examples
 in the real feature shapes), and with the network blocked, which must give a one-line
-`DatasetUnavailableError` quickly instead of tfds' retries and traceback.
+`DatasetUnavailableError` quickly instead of tfds' retries and traceback. A tiny data set
+that tfds prepares without network, then damaged, must give a different one-line error
+that names the folder to delete.
 """
 
+import functools
 import socket
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -209,7 +213,12 @@ def no_network(monkeypatch):
     return attempts
 
 
+@pytest.mark.bad_input
 def test_full_data_offline_raises_one_line_error(no_network, tmp_path):
+    # Neither an interrupted prepare (tfds' work folder) nor another version is a local copy:
+    # tfds downloads in both cases, so the message is the offline one.
+    (tmp_path / "mnist" / "incomplete.ABC123_3.0.1").mkdir(parents=True)
+    (tmp_path / "mnist" / "0.0.1").mkdir()
     start = time.perf_counter()
     with pytest.raises(DatasetUnavailableError) as err:
         datasets.load_mnist("full", data_dir=str(tmp_path))
@@ -217,9 +226,108 @@ def test_full_data_offline_raises_one_line_error(no_network, tmp_path):
     message = str(err.value)
     assert "\n" not in message
     assert "--data embedded" in message and "'mnist'" in message
+    assert "offline" in message and "corrupted" not in message
     assert elapsed < 30, f"took {elapsed:.0f} s to give up (tfds retries not capped?)"
     assert err.value.__cause__ is None and err.value.__suppress_context__
     assert no_network, "tfds never tried the (blocked) network: the test proved nothing"
+
+
+@functools.cache
+def tiny_tfds_builder():
+    """A registered two-split tfds data set (uint8 4x4x1 images, 3 classes) that tfds
+    prepares without network in a fraction of a second. Defined once per process: tfds
+    registers every builder class by name."""
+    import tensorflow_datasets as tfds
+
+    class KerasZooTinyDigits(tfds.core.GeneratorBasedBuilder):
+        VERSION = tfds.core.Version("1.0.0")
+
+        def _info(self):
+            return tfds.core.DatasetInfo(
+                builder=self, supervised_keys=("image", "label"),
+                features=tfds.features.FeaturesDict({
+                    "image": tfds.features.Tensor(shape=(4, 4, 1), dtype=np.uint8),
+                    "label": tfds.features.ClassLabel(num_classes=3)}))
+
+        def _split_generators(self, dl_manager):
+            return {"train": self._generate_examples(5), "test": self._generate_examples(3)}
+
+        def _generate_examples(self, n):
+            rng = np.random.default_rng(n)
+            for i in range(n):
+                yield i, {"image": rng.integers(0, 256, (4, 4, 1), dtype=np.uint8),
+                          "label": i % 3}
+
+    return KerasZooTinyDigits
+
+
+@pytest.fixture
+def tiny_prepared(tmp_path):
+    """(data_dir, the prepared version folder <data_dir>/keras_zoo_tiny_digits/1.0.0)."""
+    pytest.importorskip("tensorflow_datasets")
+    builder = tiny_tfds_builder()(data_dir=str(tmp_path))
+    builder.download_and_prepare()
+    return tmp_path, Path(builder.data_dir)
+
+
+def test_tfds_load_reads_a_prepared_copy_offline(tiny_prepared, no_network):
+    data_dir, _ = tiny_prepared
+    train, test = datasets.tfds_load("keras_zoo_tiny_digits", ["train", "test"], str(data_dir),
+                                     as_supervised=True)
+    assert train[0].shape == (5, 4, 4, 1) and test[1].shape == (3,)
+    assert not no_network
+
+
+def shards(folder, split):
+    found = sorted(folder.glob(f"*-{split}.tfrecord*"))
+    assert found, f"no {split} shard in {sorted(p.name for p in folder.iterdir())}"
+    return found
+
+
+CORRUPTIONS = {  # what a damaged copy looks like, and the error that tfds reports
+    "truncated shard": (lambda f: shards(f, "train")[0].write_bytes(
+        shards(f, "train")[0].read_bytes()[:30]), "DataLossError: truncated record"),
+    "garbage shard": (lambda f: shards(f, "test")[0].write_bytes(b"not a record" * 9),
+                      "DataLossError: corrupted record"),
+    "missing shard": (lambda f: shards(f, "train")[0].unlink(), "NotFoundError"),
+    "broken dataset_info.json": (lambda f: (f / "dataset_info.json").write_text("{oops"),
+                                 "Failed to load JSON"),
+}
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("corruption", list(CORRUPTIONS))
+def test_a_corrupted_local_copy_names_its_folder_in_one_line(tiny_prepared, no_network,
+                                                            corruption):
+    data_dir, folder = tiny_prepared
+    damage, cause = CORRUPTIONS[corruption]
+    damage(folder)
+    with pytest.raises(DatasetUnavailableError) as err:
+        datasets.tfds_load("keras_zoo_tiny_digits", ["train", "test"], str(data_dir),
+                           as_supervised=True)
+    message = str(err.value)
+    assert "\n" not in message and len(message) < 600, message
+    assert f"the local copy of 'keras_zoo_tiny_digits' at {folder} is corrupted" in message
+    assert cause in message and "{{function_node" not in message, message
+    assert "delete that folder" in message and f"data_dir={str(data_dir)!r}" in message
+    assert "--data embedded" in message and "offline" not in message
+    assert err.value.__cause__ is None and err.value.__suppress_context__
+    assert not no_network, "a prepared copy is read, never downloaded"
+
+
+@pytest.mark.bad_input
+def test_a_corrupted_mnist_copy_through_load_mnist(no_network, tmp_path):
+    """The user's path: `--data full` with a damaged copy of the version tfds loads."""
+    tfds = pytest.importorskip("tensorflow_datasets")
+    folder = tmp_path / "mnist" / str(tfds.builder_cls("mnist").VERSION)
+    folder.mkdir(parents=True)
+    (folder / "dataset_info.json").write_text('{"name": "mnist", "splits": [')  # cut short
+    (folder / "mnist-train.tfrecord-00000-of-00001").write_bytes(b"\0" * 16)
+    with pytest.raises(DatasetUnavailableError,
+                       match=r"^the local copy of 'mnist' at .+ is corrupted or unreadable "
+                             r"\(.*Failed to load JSON.*\); delete that folder") as err:
+        datasets.load_mnist("full", data_dir=str(tmp_path))
+    assert str(folder) in str(err.value) and "\n" not in str(err.value)
 
 
 def test_dataset_unavailable_error_is_a_runtime_error():

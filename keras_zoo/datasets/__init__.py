@@ -9,13 +9,17 @@ numbers. Images are float32 in [0, 1], shaped (N, height, width, channels); labe
   splits are then shuffled with a fixed seed.
 - `data="full"`: tensorflow-datasets (`mnist`, `fashion_mnist`, `cifar10`), converted to
   NumPy. Offline and without a prepared copy it raises `DatasetUnavailableError` with a
-  one-line message instead of a traceback from inside tfds.
+  one-line message instead of a traceback from inside tfds; a prepared copy that cannot be
+  read (a truncated shard, a broken `dataset_info.json`) gets its own line naming the folder.
 """
 
 import contextlib
 import csv
 import functools
 import importlib.resources
+import os
+import re
+from pathlib import Path
 
 import numpy as np
 
@@ -122,11 +126,58 @@ def _few_download_retries(retries=2):
         tfds.display_progress_bar(True)
 
 
+_VERSION_DIR = re.compile(r"\d+\.\d+\.\d+")  # tfds' folder of one prepared version
+
+
+def _local_tfds_copy(name, data_dir=None):
+    """The folder of a prepared copy of `name` in the tfds data dir, or None.
+
+    tfds keeps a prepared data set in `<data_dir>/<name>[/<config>]/<version>/`
+    (`dataset_info.json`, `features.json`, `*.tfrecord*` shards) and renames its work folder
+    (`incomplete.*`) to that name only once preparing has finished, so a version folder is a
+    copy that tfds reads instead of downloading. Only the version that tfds would load
+    counts: with another one there, tfds downloads (and offline fails as offline).
+    """
+    import tensorflow_datasets as tfds
+
+    # tfds' own default: $TFDS_DATA_DIR, else ~/tensorflow_datasets.
+    root = data_dir or os.environ.get("TFDS_DATA_DIR", "~/tensorflow_datasets")
+    base, _, version = name.partition(":")
+    if not _VERSION_DIR.fullmatch(version):  # none or a pattern ("3.*.*"): the code's
+        try:
+            version = str(tfds.builder_cls(base.split("/")[0]).VERSION)
+        except Exception:  # noqa: BLE001 - not defined in code (read from files): any version
+            version = None
+    try:
+        folder = Path(os.path.expanduser(str(root))) / base
+        candidates = sorted([*folder.glob("*"), *folder.glob("*/*")])  # [config/]version
+    except (OSError, ValueError):  # not a local path (gs://...), or unreadable
+        return None
+    for candidate in candidates:
+        if _VERSION_DIR.fullmatch(candidate.name) and version in (None, candidate.name):
+            if candidate.is_dir():
+                return candidate
+    return None
+
+
+def _first_line(err):
+    """`Type: message` of an exception, first line, without TF's and tfds' wrapping."""
+    text = str(err).splitlines()[0] if str(err) else "no details"
+    text = re.sub(r"^\{\{function_node [^}]*\}\}\s*", "", text)  # TF op context
+    text = re.sub(r"\s*\[Op:[^\]]*\].*$", "", text)
+    text = re.sub(r'^Failed to construct dataset "[^"]*", builder_kwargs "[^"]*": ', "", text)
+    return f"{type(err).__name__}: {text[:160]}"
+
+
 def tfds_load(name, splits, data_dir=None, **kwargs):
     """`tfds.load(name, split=splits, batch_size=-1)`, or one clear line when it can't.
 
+    With `batch_size=-1` tfds reads every example inside `load`, so a damaged shard fails
+    here too, not later.
+
     Raises:
-        DatasetUnavailableError: not prepared in `data_dir` and not downloadable (offline).
+        DatasetUnavailableError: not prepared in `data_dir` and not downloadable (offline),
+            or prepared there but unreadable (the message names the folder to delete).
     """
     import tensorflow_datasets as tfds
 
@@ -134,11 +185,19 @@ def tfds_load(name, splits, data_dir=None, **kwargs):
         with _few_download_retries():
             return tfds.load(name, split=splits, batch_size=-1, data_dir=data_dir, **kwargs)
     except Exception as err:  # noqa: BLE001 - any failure inside tfds means "not available"
-        cause = str(err).splitlines()[0][:100] if str(err) else "no details"
+        cause = _first_line(err)
+        local = _local_tfds_copy(name, data_dir)
+        if local is None:
+            raise DatasetUnavailableError(
+                f"cannot load {name!r} from tensorflow-datasets ({cause}); "
+                f"offline, use --data embedded, or prepare it once with network: "
+                f"`python -c \"import tensorflow_datasets as tfds; tfds.load('{name}')\"`"
+            ) from None
+        where = "" if data_dir is None else f", data_dir={str(data_dir)!r}"
         raise DatasetUnavailableError(
-            f"cannot load {name!r} from tensorflow-datasets ({type(err).__name__}: {cause}); "
-            f"offline, use --data embedded, or prepare it once with network: "
-            f"`python -c \"import tensorflow_datasets as tfds; tfds.load('{name}')\"`"
+            f"the local copy of {name!r} at {local} is corrupted or unreadable ({cause}); "
+            f"delete that folder and prepare it again with network: `python -c \"import "
+            f"tensorflow_datasets as tfds; tfds.load('{name}'{where})\"`, or use --data embedded"
         ) from None
 
 
