@@ -1,59 +1,218 @@
-"""Command line.
+"""Command line (also installed as `keras-zoo`).
 
-    python -m keras_zoo list [PATTERN] [--family F]   # registered models, parameter counts
-    python -m keras_zoo workarounds [--probe NAME]    # are the upstream problems still there?
+    python -m keras_zoo list [PATTERN] [--family F]     # the models, from the index
+    python -m keras_zoo info NAME                       # arguments, counts, layer table
+    python -m keras_zoo train NAME [--data D] [--epochs N] [--batch-size B]
+                               [--learning-rate R] [--save FILE.keras] [--smoke]
+    python -m keras_zoo eval FILE.keras [--data D]      # test loss and accuracy
+    python -m keras_zoo export FILE.keras OUT --format F
+    python -m keras_zoo workarounds [--probe NAME]      # are the upstream problems still there?
+    python -m keras_zoo index [--write]                 # check / regenerate the index
+
+`list` reads the index, keras_zoo/data/models.json (per model: family, task, parameters
+and multiply-adds at default arguments, input and output shapes, summary), and imports no
+deep-learning library. After adding or changing a model, regenerate it with
+`python -m keras_zoo index --write`; `index` alone checks it. The other commands build or
+load models on the backend that KERAS_BACKEND names (keras_zoo.cli); docs/cli.md says
+which export formats work on which backend.
 """
 
 import argparse
+import fnmatch
+import json
 import sys
+from pathlib import Path
+
+INDEX = Path(__file__).resolve().parent / "data" / "models.json"
+WRITE_COMMAND = "python -m keras_zoo index --write"
+DATA = ("embedded", "mnist", "fashion_mnist", "cifar10")
+DATA_HELP = ("embedded (default): 5,000 MNIST digits shipped with a dependency, offline; "
+             "the others: tensorflow-datasets (network, or a prepared copy)")
+FORMATS = ("tf_saved_model", "litert", "torch", "onnx", "openvino")
+FORMAT_HELP = ("Keras' export format: tf_saved_model (TensorFlow, JAX backends), litert "
+               "(TensorFlow), torch (PyTorch); onnx and openvino need their packages; "
+               "see docs/cli.md")
 
 
-def input_shapes(model):
-    """"(32, 32, 1)"; several inputs joined by " + "; "-" for a subclassed model."""
-    inputs = getattr(model, "inputs", None) or []
-    return " + ".join(str(tuple(t.shape[1:])) for t in inputs) or "-"
+# ---------------------------------------------------------------------------- the index
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m keras_zoo", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    ls = sub.add_parser("list", help="list registered models with their parameter counts")
+def read_index(path=INDEX):
+    """The index: {name: {family, task, parameters, macs, inputs, outputs, summary}}."""
+    return json.loads(Path(path).read_text())["models"]
+
+
+# Layers with weights but no multiply-adds worth counting (scales, shifts, lookups).
+_NO_MACS = ("BatchNormalization", "LayerNormalization", "GroupNormalization", "Embedding")
+_COUNTED = ("Conv1D", "Conv2D", "Conv3D", "DepthwiseConv2D", "SeparableConv2D", "Dense")
+
+
+def macs_or_none(model):
+    """`summary.count_macs(model)`, or None where that is not the count per example.
+
+    None for a subclassed model (no input graph: a GAN, a VAE), an input of unknown size
+    (token sequences, graphs: the count depends on the length), and a model with weighted
+    layers that `count_macs` leaves out (recurrent cells, attention, transposed
+    convolutions, custom layers), whose true count is larger.
+    """
+    from keras import Model
+
+    from keras_zoo.summary import count_macs
+
+    def leaves(model):
+        for layer in model.layers:
+            yield from leaves(layer) if isinstance(layer, Model) else (layer,)
+
+    inputs = getattr(model, "inputs", None)
+    if not inputs or any(None in tuple(t.shape[1:]) for t in inputs):
+        return None
+    if any(layer.weights and type(layer).__name__ not in _COUNTED + _NO_MACS
+           for layer in leaves(model)):
+        return None
+    try:
+        return int(count_macs(model))
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def describe(name):
+    """A model's index entry, built at its default arguments; call it inside `shapes_only()`."""
+    import keras_zoo
+
+    def shapes(tensors):
+        return [list(t.shape[1:]) for t in tensors or []]
+
+    info = keras_zoo.model_info(name)
+    model = keras_zoo.build(name)
+    return {"family": info.family, "task": info.task, "parameters": model.count_params(),
+            "macs": macs_or_none(model), "inputs": shapes(getattr(model, "inputs", None)),
+            "outputs": shapes(getattr(model, "outputs", None)), "summary": info.summary}
+
+
+def index(write=False, path=INDEX):
+    """`index`: check the index against the registry (1 if it differs), or rewrite it."""
+    import keras_zoo
+    from keras_zoo.summary import shapes_only
+
+    names = keras_zoo.list_models()
+    with shapes_only():  # counts and shapes without allocating any weight
+        entries = {name: describe(name) for name in names}
+    if write:
+        about = f"Generated by `{WRITE_COMMAND}`; do not edit. macs: multiply-adds per example."
+        lines = [f"  {json.dumps(n)}: {json.dumps(e, ensure_ascii=False)}"
+                 for n, e in entries.items()]  # one model per line: reviewable diffs
+        body = ",\n".join(lines)
+        Path(path).write_text(f'{{\n "about": {json.dumps(about)},\n "models": {{\n'
+                              f'{body}\n }}\n}}\n')
+        print(f"wrote {len(names)} models to {path}")
+        return 0
+    stored = read_index(path) if Path(path).exists() else {}
+    stale = [n for n in names if stored.get(n) != entries[n]]
+    stale += sorted(set(stored) - set(names))
+    if stale:
+        print(f"{Path(path).name} is out of date for {', '.join(stale)}; run `{WRITE_COMMAND}`",
+              file=sys.stderr)
+        return 1
+    print(f"{Path(path).name} is up to date ({len(stored)} models)")
+    return 0
+
+
+def _macs(value):
+    """1_135_256_096 -> "1.14G"; None -> "-"."""
+    if value is None:
+        return "-"
+    for unit, size in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
+        if value >= size:
+            return f"{value / size:.2f}{unit}"
+    return str(value)
+
+
+def list_models(pattern="*", family=None):
+    """`list`: one line per model of the index; imports no Keras."""
+    models = read_index()
+    families = sorted({e["family"] for e in models.values()})
+    if family is not None and family not in families:
+        print(f"no family {family!r}; families: {', '.join(families)}", file=sys.stderr)
+        return 1
+    names = [n for n in sorted(models) if fnmatch.fnmatch(n, pattern)
+             and (family is None or models[n]["family"] == family)]
+    if not names:
+        where = f" in family {family!r}" if family else ""
+        print(f"no model matches {pattern!r}{where}", file=sys.stderr)
+        return 1
+    header = f"{'name':<22} {'family':<12} {'parameters':>12} {'mult-adds':>9}  input shape  task"
+    print(header)
+    print("-" * len(header))
+    for name in names:
+        entry = models[name]
+        shapes = " + ".join(str(tuple(s)) for s in entry["inputs"]) or "-"
+        print(f"{name:<22} {entry['family']:<12} {entry['parameters']:>12,} "
+              f"{_macs(entry['macs']):>9}  {shapes:<11}  {entry['task']}")
+    return 0
+
+
+# ------------------------------------------------------------------------- the parser
+
+
+def parser():
+    top = argparse.ArgumentParser(prog="python -m keras_zoo", description=__doc__,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = top.add_subparsers(dest="command", required=True)
+    ls = sub.add_parser("list", help="the models with parameter counts, from the index")
     ls.add_argument("pattern", nargs="?", default="*", help="shell-style name pattern")
     ls.add_argument("--family", default=None, help="only this family (mlp, cnn, rnn, ...)")
+    info = sub.add_parser("info", help="one model: summary, arguments, counts, layer table")
+    info.add_argument("name")
+    train = sub.add_parser("train", help="train an image classifier, save it as .keras")
+    train.add_argument("name")
+    train.add_argument("--data", default="embedded", choices=DATA, help=DATA_HELP)
+    train.add_argument("--epochs", type=int, default=5)
+    train.add_argument("--batch-size", type=int, default=128)
+    train.add_argument("--learning-rate", type=float, default=1e-3, help="Adam's (1e-3)")
+    train.add_argument("--save", default=None, metavar="FILE.keras",
+                       help="default NAME.keras; the history goes next to it as "
+                            "FILE.history.csv")
+    train.add_argument("--smoke", action="store_true", help="512 images, one epoch")
+    ev = sub.add_parser("eval", help="loss and accuracy of a .keras file on a test split")
+    ev.add_argument("path", metavar="FILE.keras")
+    ev.add_argument("--data", default="embedded", choices=DATA, help=DATA_HELP)
+    ex = sub.add_parser("export", help="export a .keras file for inference (model.export)")
+    ex.add_argument("path", metavar="FILE.keras")
+    ex.add_argument("out", metavar="OUT", help="a folder (tf_saved_model) or a file "
+                    "(.tflite, .pt2, .onnx, .xml)")
+    ex.add_argument("--format", required=True, choices=FORMATS, help=FORMAT_HELP)
     wa = sub.add_parser("workarounds", help="probe the upstream problems keras_zoo works "
                         "around (keras_zoo.workarounds)")
     wa.add_argument("--probe", default=None, help="run one probe in this process")
-    args = parser.parse_args(argv)
+    ix = sub.add_parser("index", help="check keras_zoo/data/models.json against the registry")
+    ix.add_argument("--write", action="store_true", help="build every model and rewrite it")
+    return top
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    if args.command == "list":  # before anything imports Keras
+        return list_models(args.pattern, args.family)
+    if args.command == "index":
+        return index(args.write)
     if args.command == "workarounds":
         from keras_zoo import workarounds
 
         return workarounds.report(args.probe)
+    from keras_zoo import cli
 
-    import keras
-
-    import keras_zoo
-    from keras_zoo.summary import shapes_only
-
-    if args.family is not None and args.family not in keras_zoo.list_families():
-        print(f"no family {args.family!r}; families: {', '.join(keras_zoo.list_families())}",
-              file=sys.stderr)
+    try:
+        if args.command == "info":
+            return cli.info(args.name, read_index())
+        if args.command == "train":
+            return cli.train(args.name, read_index(), args.data, args.epochs, args.batch_size,
+                             args.learning_rate, args.save, args.smoke)
+        if args.command == "eval":
+            return cli.evaluate(args.path, args.data)
+        return cli.export(args.path, args.out, args.format)
+    except cli.CliError as err:
+        print(f"keras_zoo {args.command}: {err}", file=sys.stderr)
         return 1
-    names = keras_zoo.list_models(args.pattern, family=args.family)
-    if not names:
-        where = f" in family {args.family!r}" if args.family else ""
-        print(f"no model matches {args.pattern!r}{where}", file=sys.stderr)
-        return 1
-    print(f"keras_zoo {keras_zoo.__version__} on the {keras.backend.backend()} backend")
-    header = f"{'name':<22} {'family':<12} {'parameters':>12}  input shape  task"
-    print(header)
-    print("-" * len(header))
-    with shapes_only():  # counts and shapes without allocating any weight
-        for name in names:
-            info = keras_zoo.model_info(name)
-            model = keras_zoo.build(name)
-            print(f"{name:<22} {info.family:<12} {model.count_params():>12,}  "
-                  f"{input_shapes(model):<11}  {info.task}")
-    return 0
 
 
 if __name__ == "__main__":

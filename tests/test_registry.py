@@ -2,21 +2,19 @@
 
 Parametrized over `keras_zoo.list_models()` (as in timm): registering a model is enough
 to get it tested here. Models are built with their `smoke` overrides (small and fast).
-Also the registry API itself and `python -m keras_zoo list`.
+Also the registry API itself; the command line is tested in test_cli.py.
 """
 
 import re
-import subprocess
-import sys
 
 import keras
 import numpy as np
 import pytest
-from helpers import example, flat, forward, subprocess_env
+from helpers import example, flat, forward
 
 import keras_zoo
 from keras_zoo import registry, training
-from keras_zoo.__main__ import input_shapes, main
+from keras_zoo.cli import input_shapes
 from keras_zoo.summary import shapes_only
 
 MODELS = keras_zoo.list_models()
@@ -305,52 +303,3 @@ def test_invalid_task_raises(scratch_registry):
     with pytest.raises(ValueError, match="task must be one of"):
         keras_zoo.register_model(task="segmentation")  # that is per-pixel classification
 
-
-# ---------------------------------------------------------------- python -m keras_zoo list
-
-ROW = re.compile(r"^(\S+)\s+(\S+)\s+([\d,]+)\s+(\(.*\)|-)\s+(\S+)$")
-
-
-def parse_rows(text):
-    return {m[1]: m.groups()[1:] for m in map(ROW.match, text.splitlines()) if m}
-
-
-@pytest.mark.slow
-def test_cli_list_subprocess(backend):
-    """The installed command on a pattern, in its own process."""
-    proc = subprocess.run([sys.executable, "-m", "keras_zoo", "list", "*l*"],
-                          capture_output=True, text=True, timeout=300,
-                          env=subprocess_env(backend))
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert f"on the {backend} backend" in proc.stdout
-    rows = parse_rows(proc.stdout)
-    assert sorted(rows) == keras_zoo.list_models("*l*") and len(rows) >= 8
-    with shapes_only():  # counts as a real build does: test_build_and_forward_shape
-        for name, (family, params, shape, task) in rows.items():
-            info = keras_zoo.model_info(name)
-            model = keras_zoo.build(name)
-            assert family == info.family and task == info.task
-            assert params == f"{model.count_params():,}"
-            assert shape == input_shapes(model)
-    assert rows["lenet5"][:3] == ("cnn", "61,706", "(32, 32, 1)")
-    assert rows["mlp"][:3] == ("mlp", "669,706", "(28, 28, 1)")
-    assert rows["gin_graph_classifier"][0] == "gnn"
-
-
-def test_cli_list_pattern_and_family(capsys):
-    assert main(["list", "*_forecaster"]) == 0
-    assert sorted(parse_rows(capsys.readouterr().out)) == keras_zoo.list_models("*_forecaster")
-    assert main(["list", "--family", "cnn"]) == 0
-    assert sorted(parse_rows(capsys.readouterr().out)) == keras_zoo.list_models(family="cnn")
-
-
-def test_cli_list_unknown_family_names_the_families(capsys):
-    assert main(["list", "--family", "bogus"]) == 1
-    err = capsys.readouterr().err
-    assert "no family 'bogus'; families: " in err and "cnn" in err
-
-
-def test_cli_list_no_match(capsys):
-    assert main(["list", "zzz*"]) == 1
-    captured = capsys.readouterr()
-    assert "no model matches 'zzz*'" in captured.err and captured.out == ""

@@ -1,0 +1,301 @@
+"""The commands of `python -m keras_zoo` that build or load models: info, train, eval, export.
+
+`keras_zoo.__main__` parses the command line, reads and writes the index
+(keras_zoo/data/models.json) and passes its entries here. A problem the user can fix (an
+unknown name, a model that cannot be trained from images, a format this backend cannot
+export) raises `CliError`, which `__main__` prints as one line.
+"""
+
+import importlib.util
+import re
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+
+import keras_zoo
+from keras_zoo import datasets
+from keras_zoo.summary import format_layer_table, shapes_only
+
+TUTORIALS = Path(__file__).resolve().parent.parent / "tutorials"  # in a source checkout
+SMOKE_EXAMPLES = 512  # `train --smoke`: this many training images, one epoch
+PAD_AT_MOST = 4  # pixels; a slightly larger model input is zero-padded (LeNet-5: 28 -> 32)
+
+
+class CliError(Exception):
+    """A one-line problem the user can fix; `python -m keras_zoo` prints it, exit code 1."""
+
+
+# ------------------------------------------------------------------------------- info
+
+
+def format_shapes(shapes):
+    """[[32, 32, 1]] -> "(32, 32, 1)", as `str(tuple)` writes it; "-" for none."""
+    return " + ".join(str(tuple(s)) for s in shapes or []) or "-"
+
+
+def input_shapes(model):
+    """"(32, 32, 1)"; several inputs joined by " + "; "-" for a subclassed model."""
+    return format_shapes([t.shape[1:] for t in getattr(model, "inputs", None) or []])
+
+
+_FSTRING_BUILD = re.compile(r"""build\(f(["'])(.+?)\1""")  # build(f"{cell}_forecaster"
+
+
+def tutorials_using(name, folder=TUTORIALS):
+    """Tutorial file names whose source names the model (quoted or as a whole word), or
+    builds it from an f-string whose fixed parts fit (f"{cell}_forecaster")."""
+    word = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)")
+
+    def uses(text):
+        templates = (m[2] for m in _FSTRING_BUILD.finditer(text))
+        return word.search(text) or any(
+            re.fullmatch(r"\w+".join(map(re.escape, re.split(r"\{[^}]*\}", t))), name)
+            for t in templates)
+
+    return sorted(p.name for p in folder.glob("*.py") if uses(p.read_text()))
+
+
+def registered(name):
+    """`model_info(name)`; an unknown name: the registry's did-you-mean line."""
+    try:
+        return keras_zoo.model_info(name)
+    except ValueError as err:
+        raise CliError(str(err)) from None
+
+
+def info(name, models):
+    """`info NAME`: summary, arguments, counts, shapes, layer table, tutorials.
+
+    Args:
+        name: registry name.
+        models: the index, {name: entry}.
+    """
+    spec, entry = registered(name), models.get(name)
+    if entry is None:
+        raise CliError(f"{name} is not in the index; run `python -m keras_zoo index --write`")
+    macs = entry["macs"]
+    print(f"{name}  ({spec.family}, {spec.task})")
+    print(f"  {spec.summary}")
+    print(f"arguments   {', '.join(f'{k}={v!r}' for k, v in spec.defaults.items())}")
+    print(f"parameters  {entry['parameters']:,}")
+    print(f"mult-adds   {'-' if macs is None else f'{macs:,} per example'}")
+    print(f"input       {format_shapes(entry['inputs'])}")
+    print(f"output      {format_shapes(entry['outputs'])}")
+    if TUTORIALS.is_dir():
+        print(f"tutorials   {', '.join(tutorials_using(name)) or '-'}")
+    else:
+        print("tutorials   - (the tutorials/ folder comes with a source checkout, not installed)")
+    print()
+    with shapes_only():
+        model = keras_zoo.build(name)
+        try:
+            print(format_layer_table(model))
+        except (TypeError, ValueError, AttributeError):
+            print(f"(no layer table: {name} is a subclassed model without a layer graph)")
+    return 0
+
+
+# ------------------------------------------------------------------ images for a model
+
+
+def trainable_names(models):
+    """Models `train` accepts: classification, one image input, one vector of logits out."""
+    return [n for n, e in models.items() if e["task"] == "classification"
+            and len(e["inputs"]) == 1 and len(e["inputs"][0]) == 3
+            and len(e["outputs"]) == 1 and len(e["outputs"][0]) == 1]
+
+
+def load_images(data):
+    """((x_train, y_train), (x_test, y_test)) for `--data`; tfds ones may be unavailable."""
+    try:
+        if data == "embedded":
+            return datasets.load_mnist("embedded")
+        return datasets.load_tfds_images(data)
+    except datasets.DatasetUnavailableError as err:
+        raise CliError(str(err)) from None
+
+
+def fit_images(x, shape):
+    """Images (N, H, W, C) made to fit a model input (h, w, c).
+
+    Channels: gray is repeated to colour, colour averaged to gray. Size: zero-padded around
+    when the model's input is at most PAD_AT_MOST pixels larger (LeNet-5's 32x32 for 28x28
+    MNIST, as in the paper), else resized (bilinear).
+    """
+    h, w, c = shape
+    if x.shape[-1] != c:
+        if x.shape[-1] == 1:
+            x = np.repeat(x, c, axis=-1)
+        elif c == 1:
+            x = x.mean(axis=-1, keepdims=True)
+        else:
+            raise CliError(f"cannot fit {x.shape[-1]}-channel images to a {c}-channel model")
+    dh, dw = h - x.shape[1], w - x.shape[2]
+    if (dh, dw) == (0, 0):
+        return x
+    if 0 <= dh <= PAD_AT_MOST and 0 <= dw <= PAD_AT_MOST:
+        return np.pad(x, ((0, 0), (dh // 2, dh - dh // 2), (dw // 2, dw - dw // 2), (0, 0)))
+    chunks = [keras.ops.image.resize(x[i:i + 256], (h, w)) for i in range(0, len(x), 256)]
+    return np.concatenate([keras.ops.convert_to_numpy(a) for a in chunks]).astype("float32")
+
+
+def build_for_images(name, image_shape, num_classes):
+    """The model with `num_classes` outputs, taking the data's own image size if it can.
+
+    Some networks cannot take small images (LeNet-5's C5 needs 32x32, AlexNet's 227x227
+    valid convolutions); those keep their own size and `fit_images` pads or resizes.
+    """
+    try:
+        return keras_zoo.build(name, input_shape=tuple(image_shape), num_classes=num_classes)
+    except ValueError:
+        own = keras_zoo.model_info(name).defaults["input_shape"]
+        return keras_zoo.build(name, input_shape=(*own[:2], image_shape[-1]),
+                               num_classes=num_classes)
+
+
+def image_model_shape(model, what):
+    """(h, w, c) of a model's single image input, or a CliError naming what is accepted."""
+    inputs = getattr(model, "inputs", None) or []
+    if len(inputs) != 1 or len(inputs[0].shape) != 4 or None in inputs[0].shape[1:]:
+        raise CliError(f"{what} takes one image input (h, w, c); found {input_shapes(model)}")
+    return tuple(inputs[0].shape[1:])
+
+
+def compile_classifier(model, learning_rate=1e-3):
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    return model
+
+
+# --------------------------------------------------------------------------- train, eval
+
+
+class StopOnNaN(keras.callbacks.Callback):
+    """Stop training at the first batch whose loss is NaN or infinite; remember where."""
+
+    def __init__(self):
+        super().__init__()
+        self.epoch, self.stopped = 0, None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not np.isfinite(float(loss)):
+            self.stopped = f"the loss became {float(loss)} at epoch {self.epoch + 1}, batch {batch}"
+            self.model.stop_training = True
+
+
+def train(name, models, data="embedded", epochs=5, batch_size=128, learning_rate=1e-3,
+          save=None, smoke=False):
+    """`train NAME`: fit on an image data set, save the .keras file and its history CSV.
+
+    `models` is the index ({name: entry}); the other arguments are the command's options.
+    """
+    registered(name)
+    allowed = trainable_names(models)
+    if name not in allowed:
+        raise CliError(f"{name} is not an image classifier; train works for: {', '.join(allowed)}")
+    save = Path(save or f"{name}.keras")
+    if save.suffix != ".keras":
+        raise CliError(f"--save must name a .keras file, got {save}")
+    (x, y), _ = load_images(data)
+    if smoke:
+        x, y, epochs = x[:SMOKE_EXAMPLES], y[:SMOKE_EXAMPLES], 1
+    model = build_for_images(name, x.shape[1:], int(y.max()) + 1)
+    x = fit_images(x, image_model_shape(model, name))
+    compile_classifier(model, learning_rate)
+    nan = StopOnNaN()
+    history = save.with_suffix(".history.csv")
+    save.parent.mkdir(parents=True, exist_ok=True)
+    print(f"{name}: {len(x):,} {data} images {x.shape[1:]}, {model.count_params():,} parameters")
+    model.fit(x, y, batch_size=batch_size, epochs=epochs, validation_split=0.1,
+              verbose=1 if sys.stdout.isatty() else 2,  # a progress bar only in a terminal
+              callbacks=[nan, keras.callbacks.CSVLogger(str(history))])
+    if nan.stopped:
+        raise CliError(f"training stopped: {nan.stopped}; try a smaller --learning-rate")
+    model.save(save)
+    print(f"saved {save} (history: {history})")
+    return 0
+
+
+def evaluate(path, data="embedded"):
+    """`eval FILE.keras`: test-split loss and accuracy, one line."""
+    try:
+        model = keras_zoo.load(path)
+    except (FileNotFoundError, ValueError) as err:
+        raise CliError(str(err)) from None
+    _, (x, y) = load_images(data)
+    x = fit_images(x, image_model_shape(model, Path(path).name))
+    width = model.outputs[0].shape[-1]
+    if len(model.outputs[0].shape) != 2 or width <= int(y.max()):
+        raise CliError(f"{path} gives {input_shapes(model)} -> {tuple(model.outputs[0].shape)}"
+                       f", not logits for the {int(y.max()) + 1} classes of {data}")
+    results = model.evaluate(x, y, verbose=0, return_dict=True) if model.compiled else {}
+    if "accuracy" not in results:  # saved uncompiled, or compiled without accuracy
+        results = compile_classifier(model).evaluate(x, y, verbose=0, return_dict=True)
+    print(f"{path}: {data} test split, {len(x):,} images: "
+          f"loss {results['loss']:.4f}, accuracy {results['accuracy']:.4f}")
+    return 0
+
+
+# ----------------------------------------------------------------------------- export
+
+# Format -> {backend: modules it needs}; a backend not listed cannot export that format.
+EXPORT_FORMATS = {
+    "tf_saved_model": {"tensorflow": (), "jax": (), "torch": ("torch_xla",)},
+    "litert": {"tensorflow": (), "torch": ("litert_torch",)},
+    "torch": {"torch": ()},
+    "onnx": {"tensorflow": ("tf2onnx", "onnx"), "jax": ("jax2onnx", "onnx"),
+             "torch": ("onnx", "onnxscript")},
+    "openvino": {"tensorflow": ("openvino",), "jax": ("openvino",), "torch": ("openvino",)},
+}
+EXPORT_SUFFIX = {"litert": ".tflite", "torch": ".pt2", "onnx": ".onnx", "openvino": ".xml"}
+
+
+def export_problem(fmt, backend=None):
+    """Why `fmt` cannot be exported on `backend` here, or None if it can."""
+    backend = backend or keras.backend.backend()
+    needs = EXPORT_FORMATS[fmt]
+    if backend not in needs:
+        where = " or ".join(needs)
+        return (f"Keras exports {fmt} on the {where} backend, not {backend}; "
+                f"rerun with KERAS_BACKEND={next(iter(needs))} (a .keras file loads anywhere)")
+    missing = [m for m in needs[backend] if importlib.util.find_spec(m) is None]
+    if missing:
+        packages = " ".join(m.replace("_", "-") for m in missing)
+        ready = [b for b, modules in needs.items() if not modules]
+        rerun = f", or rerun with KERAS_BACKEND={ready[0]}" if ready else ""
+        return (f"{fmt} export on the {backend} backend needs {', '.join(missing)}, "
+                f"not installed here (pip install {packages}){rerun}")
+    return None
+
+
+def export(path, out, fmt):
+    """`export FILE.keras OUT --format F`: Keras' `model.export`, or one line saying why not."""
+    problem = export_problem(fmt)
+    if problem:
+        raise CliError(problem)
+    suffix = EXPORT_SUFFIX.get(fmt)
+    if suffix and Path(out).suffix != suffix:
+        raise CliError(f"--format {fmt} writes a {suffix} file; name OUT like model{suffix}")
+    try:
+        model = keras_zoo.load(path)
+    except (FileNotFoundError, ValueError) as err:
+        raise CliError(str(err)) from None
+    kwargs = {}
+    if fmt == "torch" and len(getattr(model, "inputs", None) or []) == 1:
+        import torch  # Keras' default traces batch size 1 and keeps it fixed: free it
+
+        kwargs["dynamic_shapes"] = {0: torch.export.Dim("batch")}
+    try:
+        model.export(str(out), format=fmt, verbose=False, **kwargs)
+    except Exception as err:  # noqa: BLE001 - any exporter failure: one line, not a traceback
+        first = str(err).splitlines()[0][:300] if str(err) else ""
+        raise CliError(f"exporting {path} as {fmt} failed: {type(err).__name__}: {first}") from None
+    print(f"exported {path} to {out} ({fmt})")
+    return 0
