@@ -16,6 +16,7 @@ import numpy as np
 
 import keras_zoo
 from keras_zoo import datasets
+from keras_zoo.callbacks import StopOnNaN, TrainingDiverged
 from keras_zoo.summary import format_layer_table, shapes_only
 
 TUTORIALS = Path(__file__).resolve().parent.parent / "tutorials"  # in a source checkout
@@ -173,23 +174,6 @@ def compile_classifier(model, learning_rate=1e-3):
 # --------------------------------------------------------------------------- train, eval
 
 
-class StopOnNaN(keras.callbacks.Callback):
-    """Stop training at the first batch whose loss is NaN or infinite; remember where."""
-
-    def __init__(self):
-        super().__init__()
-        self.epoch, self.stopped = 0, None
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch = epoch
-
-    def on_train_batch_end(self, batch, logs=None):
-        loss = (logs or {}).get("loss")
-        if loss is not None and not np.isfinite(float(loss)):
-            self.stopped = f"the loss became {float(loss)} at epoch {self.epoch + 1}, batch {batch}"
-            self.model.stop_training = True
-
-
 def train(name, models, data="embedded", epochs=5, batch_size=128, learning_rate=1e-3,
           save=None, smoke=False):
     """`train NAME`: fit on an image data set, save the .keras file and its history CSV.
@@ -209,15 +193,15 @@ def train(name, models, data="embedded", epochs=5, batch_size=128, learning_rate
     model = build_for_images(name, x.shape[1:], int(y.max()) + 1)
     x = fit_images(x, image_model_shape(model, name))
     compile_classifier(model, learning_rate)
-    nan = StopOnNaN()
     history = save.with_suffix(".history.csv")
     save.parent.mkdir(parents=True, exist_ok=True)
     print(f"{name}: {len(x):,} {data} images {x.shape[1:]}, {model.count_params():,} parameters")
-    model.fit(x, y, batch_size=batch_size, epochs=epochs, validation_split=0.1,
-              verbose=1 if sys.stdout.isatty() else 2,  # a progress bar only in a terminal
-              callbacks=[nan, keras.callbacks.CSVLogger(str(history))])
-    if nan.stopped:
-        raise CliError(f"training stopped: {nan.stopped}; try a smaller --learning-rate")
+    try:
+        model.fit(x, y, batch_size=batch_size, epochs=epochs, validation_split=0.1,
+                  verbose=1 if sys.stdout.isatty() else 2,  # a progress bar only in a terminal
+                  callbacks=[StopOnNaN(name), keras.callbacks.CSVLogger(str(history))])
+    except TrainingDiverged as err:
+        raise CliError(f"{err}; nothing saved (e.g. a smaller --learning-rate)") from None
     model.save(save)
     print(f"saved {save} (history: {history})")
     return 0

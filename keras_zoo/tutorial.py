@@ -2,12 +2,23 @@
 
     args = tutorial.setup(__doc__, epochs=10, batch_size=128)
     ...
+    model.fit(x, y, epochs=args.epochs, callbacks=tutorial.callbacks(args))
     tutorial.savefig(fig, args, "curves.png")
     tutorial.report(args, test_accuracy=0.97)
 
 Flags: --epochs, --batch-size, --data {embedded,full}, --smoke (a few seconds, for
-tests), --out (figures and metrics.json), --seed; plus any choice flags a tutorial names.
-The backend is never set here: it is whatever `KERAS_BACKEND` says.
+tests), --out (figures and metrics.json), --seed, --resume (continue an interrupted run
+from the backup in --out); plus any choice flags a tutorial names. The backend is never
+set here: it is whatever `KERAS_BACKEND` says.
+
+`callbacks` gives every `fit` two guards. Training stops with a one-line `error: ...` at
+the first batch whose loss is NaN or infinite (`TrainingDiverged`). Where the tutorial is
+resumable, the state of each `fit` (weights, optimizer, epoch, the epochs' logs, the
+random generators and the tutorial's own callbacks) is backed up under
+`--out/backup/<name>/` after its first epoch, then at most every `callbacks.BACKUP_SECONDS` and
+after its last epoch; `--resume` restores it and carries on as the interrupted run would
+have. Without `--resume` old backups are deleted, so a run starts fresh; a run that
+reaches `report` deletes its own.
 """
 
 import argparse
@@ -16,25 +27,30 @@ import importlib.metadata
 import json
 import os
 import platform
+import shutil
 import sys
 import time
 from pathlib import Path
 
 import keras
 
+from keras_zoo.callbacks import Backup, StopOnNaN, TrainingStopped
 from keras_zoo.datasets import DATA_CHOICES, DatasetUnavailableError
 
 SMOKE_EPOCHS = 1
+BACKUP = "backup"  # --out/backup/<fit name>/: one BackupAndRestore folder per fit
+SETTINGS = "settings.json"  # --out/backup/settings.json: the flags the backups were made with
 
 
 def _excepthook(kind, value, tb, _default=sys.excepthook):
-    if issubclass(kind, DatasetUnavailableError):
+    if issubclass(kind, (DatasetUnavailableError, TrainingStopped)):
         print(f"error: {value}", file=sys.stderr)  # one line, no traceback
         return
     _default(kind, value, tb)
 
 
-def setup(description, *, epochs=None, batch_size=None, data=DATA_CHOICES, **choices):
+def setup(description, *, epochs=None, batch_size=None, data=DATA_CHOICES, resumable=True,
+          **choices):
     """Parse the shared flags, seed everything, print the backend; returns the args.
 
     Args:
@@ -47,12 +63,16 @@ def setup(description, *, epochs=None, batch_size=None, data=DATA_CHOICES, **cho
             trained whole).
         data: the `--data` values this tutorial supports, the first the default
             (`datasets.DATA_CHOICES` unless the tutorial has data of its own).
+        resumable: True: the tutorial trains with `fit` over epochs, passing
+            `callbacks(args, ...)`, and offers `--resume`. False: no `--resume` flag (e.g.
+            one pass of Hebb's rule, or many tiny fits that take seconds).
         **choices: extra choice flags, e.g. `series=("airline", "synthetic")` adds
             `--series {airline,synthetic}` defaulting to the first.
 
     Returns:
         `argparse.Namespace` with epochs, batch_size, data, smoke, out (a `Path`), seed,
-        the extra choices, name (the script's name) and backend.
+        resumable, resume (False where not resumable), the extra choices, name (the
+        script's name) and backend.
     """
     script = Path(sys.argv[0]).stem or "tutorial"
     parser = argparse.ArgumentParser(
@@ -75,6 +95,9 @@ def setup(description, *, epochs=None, batch_size=None, data=DATA_CHOICES, **cho
     parser.add_argument("--out", type=Path, default=Path("out") / script,
                         help="folder for figures and metrics.json")
     parser.add_argument("--seed", type=int, default=0)
+    if resumable:
+        parser.add_argument("--resume", action="store_true",
+                            help="continue an interrupted run from the backup in --out")
     for flag, values in choices.items():
         parser.add_argument(f"--{flag.replace('_', '-')}", choices=values, default=values[0])
     args = parser.parse_args()
@@ -87,13 +110,18 @@ def setup(description, *, epochs=None, batch_size=None, data=DATA_CHOICES, **cho
             parser.error(f"{flag} must be positive, got {value}")
     args.name, args.backend, args.start = script, keras.backend.backend(), time.perf_counter()
     args.choices = {flag: getattr(args, flag) for flag in choices}
+    args.resumable, args.resume = resumable, getattr(args, "resume", False)
+    args.fits = set()  # the names given to `callbacks`, one backup folder each
     _check_writable(parser, args.out)  # before any work, not after it
+    note = _check_backup(parser, args) if resumable else None
     keras.utils.set_random_seed(args.seed)
     sys.excepthook = _excepthook
     used = "".join(f" {k}={v}" for k, v in (("epochs", args.epochs),
                                              ("batch_size", args.batch_size)) if v is not None)
     print(f"{script}: backend={args.backend} data={args.data}{used}"
           f"{' (smoke)' if args.smoke else ''}")
+    if note:
+        print(note)
     return args
 
 
@@ -107,6 +135,65 @@ def _check_writable(parser, out):
     except OSError as err:
         parser.error(f"--out {out}: cannot write there ({err.strerror or err}); "
                      f"pass a writable folder")
+
+
+def _settings(args):
+    """What a backup must agree with to be resumed: the flags that change the run."""
+    return {"backend": args.backend, "data": args.data, "epochs": args.epochs,
+            "batch_size": args.batch_size, "seed": args.seed, "smoke": args.smoke,
+            "choices": args.choices}
+
+
+def _check_backup(parser, args):
+    """--resume: the backup must come from the same flags. Otherwise: delete old backups.
+
+    Returns a line to print when --resume finds nothing to resume, else None.
+    """
+    folder = args.out / BACKUP
+    marker = folder / SETTINGS
+    if not args.resume:
+        if marker.exists():  # only a folder this module wrote
+            shutil.rmtree(folder)
+        return None
+    if not marker.exists():
+        return f"--resume: no backup in {folder}; starting from the beginning"
+    saved, now = json.loads(marker.read_text()), _settings(args)
+    differ = [f"{k}={saved.get(k)!r} (now {v!r})" for k, v in now.items() if saved.get(k) != v]
+    if differ:
+        parser.error(f"--resume: the backup in {folder} was made with other settings: "
+                     f"{', '.join(differ)}; rerun with the same flags, or without --resume")
+    return None
+
+
+def callbacks(args, *extra, name="model"):
+    """The callbacks for one `fit` of a tutorial: `extra`, a NaN stop, and the backup.
+
+    Args:
+        args: from `setup`.
+        *extra: the tutorial's own callbacks (e.g. `EarlyStopping`).
+        name: names this `fit` in messages and its backup folder `--out/backup/<name>`;
+            distinct for every `fit` of a run.
+
+    Returns:
+        A list for `fit(callbacks=...)`: `StopOnNaN`, then `extra`, then (where the
+        tutorial is resumable) a `Backup`. The backup runs last, so that it records the
+        epoch after `extra` have acted on it (an early stop, a lowered learning rate).
+    """
+    if name in args.fits:
+        raise ValueError(f"two fits are both named {name!r}: their backups would collide")
+    args.fits.add(name)
+    label = args.name if name == "model" else f"{args.name} ({name})"
+    stop = StopOnNaN(label)
+    if not args.resumable:
+        return [stop, *extra]
+    folder = args.out / BACKUP / name
+    if not args.resume and folder.exists():
+        shutil.rmtree(folder)  # a fresh run starts fresh
+    marker = args.out / BACKUP / SETTINGS
+    if not marker.exists():
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(json.dumps(_settings(args)) + "\n")
+    return [stop, *extra, Backup(folder, label, extra)]
 
 
 def small(args, *arrays, n=256):
@@ -177,5 +264,7 @@ def report(args, **metrics):
     record["run"] = provenance(args)
     args.out.mkdir(parents=True, exist_ok=True)  # recreated if it vanished during the run
     (args.out / "metrics.json").write_text(json.dumps(record, indent=1, allow_nan=False) + "\n")
+    if args.resumable and (args.out / BACKUP / SETTINGS).exists():
+        shutil.rmtree(args.out / BACKUP)  # the run is complete: nothing left to resume
     print(f"RESULT {args.name} {fields}", flush=True)
     return record

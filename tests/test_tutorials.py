@@ -9,8 +9,10 @@ whose exit codes and stderr are the point.
 """
 
 import json
+import math
 import os
 import runpy
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -20,18 +22,24 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
+from keras_zoo import callbacks as zoo_callbacks
 from keras_zoo import tutorial
 
 ROOT = Path(__file__).resolve().parents[1]
 TUTORIALS = sorted((ROOT / "tutorials").glob("*.py"))
 
 
+def child_env(tmp_path):
+    """The environment of a tutorial run in a child process on this backend."""
+    return dict(os.environ, KERAS_BACKEND=keras.backend.backend(), MPLBACKEND="Agg",
+                TFDS_DATA_DIR=str(tmp_path / "tfds"), TF_CPP_MIN_LOG_LEVEL="2")
+
+
 def run_tutorial(script, *flags, tmp_path, timeout=600):
     """`python script flags` in a child process on this backend; the CompletedProcess."""
-    env = dict(os.environ, KERAS_BACKEND=keras.backend.backend(), MPLBACKEND="Agg",
-               TFDS_DATA_DIR=str(tmp_path / "tfds"), TF_CPP_MIN_LOG_LEVEL="2")
-    return subprocess.run([sys.executable, str(script), *flags], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([sys.executable, str(script), *flags], cwd=tmp_path,
+                          env=child_env(tmp_path), capture_output=True, text=True,
+                          timeout=timeout)
 
 
 @pytest.fixture
@@ -111,10 +119,21 @@ def test_tutorials_exist():
 
 
 @pytest.mark.parametrize("script", TUTORIALS, ids=lambda p: p.stem)
-def test_tutorial_smoke(script, tmp_path, run_in_process):
+def test_tutorial_smoke(script, tmp_path, run_in_process, monkeypatch):
+    guarded = []  # per fit: was it given tutorial.callbacks (the NaN stop among them)?
+    fit = keras.Model.fit
+
+    def checked_fit(self, *args, callbacks=None, **kwargs):
+        guarded.append(any(isinstance(c, zoo_callbacks.StopOnNaN) for c in callbacks or ()))
+        return fit(self, *args, callbacks=callbacks, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "fit", checked_fit)
     out = tmp_path / "out"
     check_smoke_run(script, run_in_process(script, "--smoke", "--out", str(out)), out)
     check_smoke_floor(script, out)
+    assert all(guarded), (f"{script.stem}: a fit without callbacks=tutorial.callbacks(args): "
+                          "a NaN loss would train on silently")
+    assert not (out / "backup").exists(), "a finished run leaves no backup behind"
 
 
 @pytest.mark.slow
@@ -148,6 +167,7 @@ def test_gan_tutorial_trains_the_dcgan(tmp_path, run_in_process):
     assert (out / "dcgan_samples.png").stat().st_size > 5_000
 
 
+@pytest.mark.bad_input
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow",
                     reason="the data path is NumPy, the same on every backend: checked once, "
                            "on the TensorFlow run")
@@ -163,6 +183,7 @@ def test_full_data_offline_gives_one_line_error(tmp_path, monkeypatch):
     assert last.startswith("error: ") and "--data embedded" in last, proc.stderr[-2000:]
 
 
+@pytest.mark.bad_input
 def test_invalid_data_choice(run_in_process, capsys):
     with pytest.raises(SystemExit) as exit_:
         run_in_process(ROOT / "tutorials" / "mlp_mnist.py", "--data", "imagenet")
@@ -171,6 +192,7 @@ def test_invalid_data_choice(run_in_process, capsys):
     assert "invalid choice: 'imagenet'" in err and "embedded" in err
 
 
+@pytest.mark.bad_input
 def test_unwritable_out_stops_before_any_work(run_in_process, capsys, tmp_path):
     taken = tmp_path / "a_file"
     taken.write_text("not a folder")
@@ -182,6 +204,7 @@ def test_unwritable_out_stops_before_any_work(run_in_process, capsys, tmp_path):
     assert "backend=" not in captured.out  # stopped before the run started
 
 
+@pytest.mark.bad_input
 def test_metrics_are_strict_json_with_undefined_values_named(tmp_path, monkeypatch):
     monkeypatch.setattr(sys, "argv", ["t.py", "--out", str(tmp_path / "gone" / "out")])
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # setup() replaces it
@@ -194,6 +217,7 @@ def test_metrics_are_strict_json_with_undefined_values_named(tmp_path, monkeypat
     assert loaded["undefined"]["metrics"] == ["long_inputs"] and record == loaded
 
 
+@pytest.mark.bad_input
 @pytest.mark.parametrize("script,flag", [("gnn_karate", "--batch-size"),
                                          ("hopfield_patterns", "--epochs"),
                                          ("cnn_basics", "--epochs")])
@@ -202,3 +226,182 @@ def test_a_flag_the_tutorial_does_not_use_is_refused(script, flag, run_in_proces
         run_in_process(ROOT / "tutorials" / f"{script}.py", flag, "3")
     assert exit_.value.code == 2
     assert f"unrecognized arguments: {flag} 3" in capsys.readouterr().err
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("script", ["hopfield_patterns", "rbf_network", "cnn_architectures",
+                                    "cnn_basics"])
+def test_resume_is_refused_where_nothing_can_be_resumed(script, run_in_process, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        run_in_process(ROOT / "tutorials" / f"{script}.py", "--resume")
+    assert exit_.value.code == 2
+    assert "unrecognized arguments: --resume" in capsys.readouterr().err
+
+
+# --- A NaN or infinite loss stops training with one line that says what to try ---------
+
+@pytest.mark.bad_input
+def test_stop_on_nan_checks_every_loss_of_a_batch():
+    stop = zoo_callbacks.StopOnNaN("gan_mnist")
+    stop.set_params({"epochs": 5, "steps": 40})
+    stop.on_epoch_begin(2)
+    stop.on_train_batch_end(6, {"loss": 0.3, "accuracy": math.nan})  # only losses count
+    with pytest.raises(zoo_callbacks.TrainingDiverged) as diverged:
+        stop.on_train_batch_end(7, {"d_loss": 0.7, "g_loss": math.inf})
+    message = str(diverged.value)
+    assert message.startswith("gan_mnist: training diverged, g_loss=inf at epoch 3 of 5, "
+                              "batch 8 of 40;"), message
+    assert "lower learning rate" in message and "NaN" in message and "\n" not in message
+
+
+@pytest.mark.bad_input
+def test_fit_stops_at_the_first_batch_whose_loss_is_nan(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["toy.py", "--out", str(tmp_path), "--epochs", "2"])
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # setup() replaces it
+    args = tutorial.setup("doc", epochs=2, batch_size=4)
+    x = np.ones((12, 3), "float32")
+    x[5, 1] = np.nan  # in the second batch of four
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(zoo_callbacks.TrainingDiverged,
+                       match=r"^toy \(linear\): training diverged, loss=nan at epoch 1 of 2, "
+                             r"batch 2 of 3;"):
+        model.fit(x, np.zeros(12), batch_size=4, epochs=2, shuffle=False, verbose=0,
+                  callbacks=tutorial.callbacks(args, name="linear"))
+    assert not (tmp_path / "backup" / "linear" / "latest.weights.h5").exists()  # no epoch ended
+
+
+@pytest.mark.bad_input
+def test_training_diverged_prints_one_line_without_traceback(capsys):
+    try:
+        raise zoo_callbacks.TrainingDiverged("toy: training diverged, loss=nan at epoch 1")
+    except zoo_callbacks.TrainingDiverged as err:
+        tutorial._excepthook(type(err), err, err.__traceback__)
+    assert capsys.readouterr().err == "error: toy: training diverged, loss=nan at epoch 1\n"
+
+
+# --- --resume: a run killed mid-fit continues from its backup --------------------------
+
+# Kills the process (SIGKILL: no cleanup, as a power cut or the OOM killer would) right
+# after the backup of the first epoch is on disk, then runs the script given after it.
+KILL_AFTER_FIRST_BACKUP = """
+import os, runpy, signal, sys
+import keras
+back_up = keras.callbacks.BackupAndRestore.on_epoch_end
+def on_epoch_end(self, epoch, logs=None):
+    back_up(self, epoch, logs)
+    if epoch == 0:
+        os.kill(os.getpid(), signal.SIGKILL)
+keras.callbacks.BackupAndRestore.on_epoch_end = on_epoch_end
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def metrics_of(out):
+    """metrics.json without what differs between any two runs (date, machine, seconds)."""
+    record = json.loads((out / "metrics.json").read_text())
+    return {k: v for k, v in record.items() if k not in ("run", "seconds")}
+
+
+@pytest.mark.bad_input
+@pytest.mark.slow
+def test_resume_continues_a_killed_run_as_if_never_interrupted(tmp_path, run_in_process):
+    """Killed after epoch 1 of 2, resumed: the same numbers as a run never interrupted.
+
+    Exact on every backend because the backup holds everything the second epoch draws
+    on besides the weights and the optimizer: the NumPy / torch generators that shuffle
+    the batches on JAX / torch (on TensorFlow, Keras shuffles NumPy arrays in the same
+    order every epoch, so there is nothing to restore) and the model's seeds. Without
+    the generators, the resumed run would shuffle its second epoch as the first.
+    Only the killed run needs a process of its own; the uninterrupted one runs here
+    meanwhile, and so does the resumed one, which has only the files on disk to go on.
+    """
+    script = ROOT / "tutorials" / "lenet5_mnist.py"
+    flags = ("--smoke", "--epochs", "2")
+    out = tmp_path / "resumed"
+    killed = subprocess.Popen(
+        [sys.executable, "-c", KILL_AFTER_FIRST_BACKUP, str(script), *flags, "--out", str(out)],
+        cwd=tmp_path, env=child_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)
+    try:
+        run_in_process(script, *flags, "--out", str(tmp_path / "whole"))
+        _, stderr = killed.communicate(timeout=600)
+    finally:
+        killed.kill()  # a no-op once it has died
+    assert killed.returncode == -signal.SIGKILL, stderr[-3000:]
+    backup = out / "backup" / "model"
+    assert {"latest.weights.h5", "training_metadata.json", "state.pkl"} <= {
+        f.name for f in backup.iterdir()}
+    assert json.loads((backup / "training_metadata.json").read_text())["epoch"] == 1
+    assert not (out / "metrics.json").exists()
+
+    stdout = run_in_process(script, *flags, "--out", str(out), "--resume")
+    assert f"lenet5_mnist: resumed after epoch 1 of 2 from {backup}" in stdout
+    assert metrics_of(out) == metrics_of(tmp_path / "whole")
+    assert not (out / "backup").exists()  # a finished run leaves nothing to resume
+
+
+class Interrupted(Exception):
+    pass
+
+
+class EpochRecord(keras.callbacks.Callback):
+    """A tutorial's own callback with per-epoch state (as gan_mnist's SampleGrid)."""
+
+    def __init__(self, stop_at=None):
+        super().__init__()
+        self.seen, self.stop_at = [], stop_at
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.stop_at:
+            raise Interrupted  # after the backup of the epoch before
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seen.append(epoch)
+
+
+def test_backup_restores_history_generators_and_callbacks_in_process(tmp_path):
+    """The pieces `Backup` adds to Keras' BackupAndRestore, on a toy model: a resumed fit
+    returns the whole run's History, weights and callback state; a finished fit's backup
+    makes a later fit train no further epoch."""
+    data = np.random.default_rng(0).normal(size=(16, 4)).astype("float32")
+    x, y = data[:, :3], data[:, 3:]
+
+    def fit(*extra, backup=True):
+        keras.utils.set_random_seed(0)  # as tutorial.setup does in each new run
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+        model.compile(optimizer="adam", loss="mse")
+        callbacks = [*extra, zoo_callbacks.Backup(tmp_path / "fit", "toy", extra[:1])] if backup \
+            else list(extra)
+        history = model.fit(x, y, batch_size=4, epochs=3, verbose=0, callbacks=callbacks)
+        return history.history, model.get_weights()
+
+    whole, whole_weights = fit(EpochRecord(), backup=False)
+    with pytest.raises(Interrupted):
+        fit(EpochRecord(), EpochRecord(stop_at=1))
+    resumed, again = EpochRecord(), EpochRecord()
+    history, weights = fit(resumed)
+    assert history == whole and resumed.seen == [0, 1, 2]  # epoch 0 from the backup
+    assert all(np.array_equal(a, b) for a, b in zip(weights, whole_weights))
+    history, weights = fit(again)  # the backup of a finished fit: nothing left to train
+    assert history == whole and again.seen == [0, 1, 2]
+    assert all(np.array_equal(a, b) for a, b in zip(weights, whole_weights))
+
+
+@pytest.mark.bad_input
+def test_resume_refuses_a_backup_made_with_other_flags(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # setup() replaces it
+    monkeypatch.setattr(sys, "argv", ["toy.py", "--out", str(tmp_path), "--epochs", "3"])
+    args = tutorial.setup("doc", epochs=10, batch_size=4)
+    tutorial.callbacks(args, name="first")  # a run that made its backup folders, then died
+    with pytest.raises(ValueError, match="two fits are both named 'first'"):
+        tutorial.callbacks(args, name="first")
+    monkeypatch.setattr(sys, "argv", ["toy.py", "--out", str(tmp_path), "--epochs", "5",
+                                      "--resume"])
+    with pytest.raises(SystemExit) as exit_:
+        tutorial.setup("doc", epochs=10, batch_size=4)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert f"--resume: the backup in {tmp_path / 'backup'} was made with other settings: " \
+           "epochs=3 (now 5)" in err, err

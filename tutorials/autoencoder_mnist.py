@@ -39,6 +39,7 @@ print(f"data: {len(x_train)} train ({len(normal)} without {ANOMALY}s) / {len(x_t
 def fit(model, x, epochs, learning_rate=1e-3):
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
     history = model.fit(x, x, batch_size=args.batch_size, epochs=epochs,  # target = input
+                        callbacks=tutorial.callbacks(args, name=model.name),
                         verbose=tutorial.verbose(args))
     return history.history["loss"][-1]
 

@@ -42,16 +42,20 @@ def pseudo_likelihood(v):
     return float(np.mean(keras.ops.convert_to_numpy(model.pseudo_log_likelihood(v))))
 
 
-pl = [pseudo_likelihood(v_probe)]
-recon_err = []
-epoch_log = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: (
-    pl.append(pseudo_likelihood(v_probe)),
-    recon_err.append(float(np.mean((keras.ops.convert_to_numpy(
-        model.reconstruct(v_probe)) - v_probe) ** 2))),
-    None if args.smoke else print(f"epoch {epoch + 1}: pseudo-likelihood {pl[-1]:.1f} "
-                                  f"nats/image, reconstruction MSE {recon_err[-1]:.4f}")))
-model.fit(v_train, batch_size=args.batch_size, epochs=args.epochs, verbose=0,
-          callbacks=[epoch_log])
+def measure(epoch, logs):  # after every epoch, into the logs: fit's History keeps them
+    logs["pseudo_likelihood"] = pseudo_likelihood(v_probe)
+    logs["reconstruction_mse"] = float(np.mean((keras.ops.convert_to_numpy(
+        model.reconstruct(v_probe)) - v_probe) ** 2))
+    if not args.smoke:
+        print(f"epoch {epoch + 1}: pseudo-likelihood {logs['pseudo_likelihood']:.1f} "
+              f"nats/image, reconstruction MSE {logs['reconstruction_mse']:.4f}")
+
+
+pl_start = pseudo_likelihood(v_probe)
+history = model.fit(v_train, batch_size=args.batch_size, epochs=args.epochs, verbose=0,
+                    callbacks=tutorial.callbacks(
+                        args, keras.callbacks.LambdaCallback(on_epoch_end=measure))).history
+pl, recon_err = [pl_start, *history["pseudo_likelihood"]], history["reconstruction_mse"]
 print(f"pseudo-log-likelihood per test image: {pl[0]:.1f} (untrained) -> {pl[-1]:.1f}")
 
 # %% Figure: pseudo-likelihood per epoch

@@ -56,7 +56,8 @@ model.compile(optimizer=keras.optimizers.Adam(
     keras.optimizers.schedules.CosineDecay(LEARNING_RATE, steps), clipnorm=1.0),
     loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
 fit = model.fit(x, y, batch_size=args.batch_size, epochs=args.epochs, shuffle=True,
-                validation_data=(xv, yv), verbose=tutorial.verbose(args))
+                validation_data=(xv, yv), callbacks=tutorial.callbacks(args),
+                verbose=tutorial.verbose(args))
 lstm_ppl = perplexity(model, valid_ids, window=256, context=64)
 print(f"LSTM: validation perplexity {lstm_ppl:.3f} (best n-gram: {ngram_ppl[best_n]:.3f}, "
       f"n = {best_n}; uniform guessing: {vocab.size})")

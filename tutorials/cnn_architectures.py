@@ -27,7 +27,8 @@ from keras_zoo import tutorial
 from keras_zoo.datasets import load_mnist
 from keras_zoo.summary import count_depth, count_macs, shapes_only
 
-args = tutorial.setup(__doc__, epochs=8, batch_size=64)  # epochs: passes over the digits
+# epochs: passes over the digits, in one fit(epochs=1) per network: nothing to --resume
+args = tutorial.setup(__doc__, epochs=8, batch_size=64, resumable=False)
 LEARNING_RATE = 3e-3  # Adam, decayed to 0 over the run (cosine)
 YEARS = {"lenet5": 1998, "alexnet": 2012, "vgg16": 2014, "vgg19": 2014, "googlenet": 2014,
          "resnet18": 2015, "resnet34": 2015, "resnet50": 2015, "resnet101": 2015,
@@ -100,11 +101,12 @@ def train(name):
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"])
     model.fit(x[:args.batch_size], y_passes[:args.batch_size], epochs=1, verbose=0,
-              batch_size=args.batch_size)  # compile the step first: not counted in the time
+              batch_size=args.batch_size,  # compile the step first: not counted in the time
+              callbacks=tutorial.callbacks(args, name=f"{name} warm-up"))
     model.optimizer.iterations.assign(0)
     start = time.perf_counter()
     model.fit(x, y_passes, batch_size=args.batch_size, epochs=1,  # = args.epochs passes
-              verbose=tutorial.verbose(args))
+              callbacks=tutorial.callbacks(args, name=name), verbose=tutorial.verbose(args))
     seconds = (time.perf_counter() - start) / args.epochs
     accuracy = model.evaluate(x_eval, y_test, batch_size=500, verbose=0)[1]
     print(f"{name:13} {model.count_params():8,} params  accuracy {accuracy:.4f}  "

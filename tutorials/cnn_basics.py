@@ -20,7 +20,7 @@ from keras import ops
 from keras_zoo import tutorial
 from keras_zoo.datasets import load_sample_photo
 
-args = tutorial.setup(__doc__, data=("embedded",))  # nothing is trained
+args = tutorial.setup(__doc__, data=("embedded",), resumable=False)  # nothing is trained
 photo = load_sample_photo(gray=True)  # (427, 640) in [0, 1]
 print(f"data: the lectures' 5x5 examples; china.jpg (scikit-learn), gray {photo.shape}, "
       "cropped to 256x256")

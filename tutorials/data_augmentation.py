@@ -96,7 +96,8 @@ def train(augmented):
         metrics=["accuracy"])
     start = time.perf_counter()
     history = model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs,
-                        validation_data=(x_test, y_test), verbose=0)
+                        validation_data=(x_test, y_test), verbose=0,
+                        callbacks=tutorial.callbacks(args, name=model.name))
     accuracy = model.evaluate(x_test, y_test, batch_size=500, verbose=0)[1]
     label = "with augmentation" if augmented else "without augmentation"
     print(f"{label:22} train acc {history.history['accuracy'][-1]:.3f}  test acc "

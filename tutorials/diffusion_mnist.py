@@ -58,7 +58,7 @@ learning_rate = keras.optimizers.schedules.CosineDecay(
     0.0, steps - steps // 20, alpha=0.05, warmup_target=2e-3, warmup_steps=steps // 20)
 ddpm.compile(optimizer=keras.optimizers.Adam(learning_rate, use_ema=True, ema_momentum=0.995))
 history = ddpm.fit(x, batch_size=args.batch_size, epochs=args.epochs,
-                   verbose=tutorial.verbose(args)).history
+                   callbacks=tutorial.callbacks(args), verbose=tutorial.verbose(args)).history
 print(f"noise-prediction MSE: {history['loss'][0]:.3f} -> {history['loss'][-1]:.3f}")
 
 # %% Sampling: the reverse chain from pure noise

@@ -55,7 +55,8 @@ class SampleGrid(keras.callbacks.Callback):
 
 z_fixed = np.random.default_rng(args.seed).normal(size=(8, gan.latent_dim)).astype("float32")
 grid = SampleGrid(z_fixed)
-history = gan.fit(x, batch_size=args.batch_size, epochs=args.epochs, callbacks=[grid],
+history = gan.fit(x, batch_size=args.batch_size, epochs=args.epochs,
+                  callbacks=tutorial.callbacks(args, grid),  # --resume restores grid.images
                   verbose=tutorial.verbose(args)).history
 
 # %% Figure: the same 8 noise vectors after (up to) 10 of the epochs

@@ -69,7 +69,8 @@ for name, s in SETTINGS.items():
         nodes = graph.nodes
         h = model.fit(nodes[is_train], labels[is_train], epochs=args.epochs, verbose=0,
                       batch_size=int(is_train.sum()),
-                      validation_data=(nodes[is_val], labels[is_val]), callbacks=[stop])
+                      validation_data=(nodes[is_val], labels[is_val]),
+                      callbacks=tutorial.callbacks(args, stop, name=name))
         logits = keras.ops.convert_to_numpy(model(nodes))
     else:
         kw = {k: v for k, v in s.items() if k != "learning_rate"}
@@ -78,7 +79,8 @@ for name, s in SETTINGS.items():
         model.compile(optimizer=opt, loss=loss, weighted_metrics=["accuracy"])
         before = keras.ops.convert_to_numpy(model(x))[0]
         h = model.fit(x, y, sample_weight=weights["train"], epochs=args.epochs, verbose=0,
-                      batch_size=1, validation_data=(x, y, weights["val"]), callbacks=[stop])
+                      batch_size=1, validation_data=(x, y, weights["val"]),
+                      callbacks=tutorial.callbacks(args, stop, name=name))
         logits = keras.ops.convert_to_numpy(model(x))[0]  # (N, classes)
         embeddings[name] = (before, logits)
     curves[name] = h.history

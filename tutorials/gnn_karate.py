@@ -44,7 +44,8 @@ before = keras.ops.convert_to_numpy(hidden(x))[0]
 model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE),
               loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
               weighted_metrics=["accuracy"])
-history = model.fit(x, y, sample_weight=weight, epochs=args.epochs, batch_size=1, verbose=0)
+history = model.fit(x, y, sample_weight=weight, epochs=args.epochs, batch_size=1, verbose=0,
+                    callbacks=tutorial.callbacks(args))
 
 # %% Evaluate on the 30 unlabelled members
 predicted = np.argmax(keras.ops.convert_to_numpy(model(x))[0], axis=-1)  # (34,)

@@ -86,7 +86,7 @@ for name in MODELS:
     histories[name] = model.fit(
         rows(fit_rows, keys), (y[fit_rows, None] - mean) / std, epochs=args.epochs,
         batch_size=args.batch_size, validation_data=(rows(val, keys), (y[val, None] - mean) / std),
-        callbacks=[lr], verbose=tutorial.verbose(args)).history
+        callbacks=tutorial.callbacks(args, lr, name=name), verbose=tutorial.verbose(args)).history
     pred = keras.ops.convert_to_numpy(model.predict(rows(test, keys), batch_size=256,
                                                     verbose=0))[:, 0] * std + mean
     predictions[name], results[name] = pred, scores(pred, test)

@@ -21,7 +21,8 @@ import keras_zoo
 from keras_zoo import tutorial
 from keras_zoo.models.energy import HOPFIELD_CAPACITY
 
-args = tutorial.setup(__doc__, batch_size=4, data=("letters",))  # Hebb's rule: one pass
+args = tutorial.setup(__doc__, batch_size=4, data=("letters",),  # Hebb's rule: one pass,
+                      resumable=False)  # nothing to resume
 rng = np.random.default_rng(args.seed)
 SIDE = 10  # 10x10 bitmaps: N = 100 units
 LETTERS = {
@@ -43,7 +44,8 @@ model = keras_zoo.build("hopfield", units=SIDE * SIDE)
 model.compile(optimizer="sgd")  # required by Keras; unused (no trainable weights)
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # "The model does not have any trainable weights."
-    model.fit(patterns, batch_size=args.batch_size, epochs=1, verbose=0)
+    model.fit(patterns, batch_size=args.batch_size, epochs=1, verbose=0,
+              callbacks=tutorial.callbacks(args))
 W = keras.ops.convert_to_numpy(model.kernel)
 print(f"W symmetric: {np.allclose(W, W.T)}, zero diagonal: {np.all(np.diag(W) == 0)}")
 

@@ -45,7 +45,7 @@ model = keras_zoo.build("interaction_network", node_features=4, edge_features=1,
 model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), loss="mse")
 lr = keras.callbacks.ReduceLROnPlateau("loss", factor=0.5, patience=3, min_lr=1e-5)
 history = model.fit(train, flat(acc) / scale, epochs=args.epochs, batch_size=args.batch_size,
-                    callbacks=[lr], verbose=tutorial.verbose(args))
+                    callbacks=tutorial.callbacks(args, lr), verbose=tutorial.verbose(args))
 
 
 def predict_acc(pos, vel, kk):

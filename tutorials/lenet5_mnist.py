@@ -57,7 +57,7 @@ model.compile(
     metrics=["accuracy"])
 model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs,
           validation_data=(x_test, y_test),  # the test split, watched only
-          verbose=tutorial.verbose(args))
+          callbacks=tutorial.callbacks(args), verbose=tutorial.verbose(args))
 
 # %% Test accuracy
 logits = model.predict(x_test, batch_size=500, verbose=0)  # (N_test, 10)

@@ -89,7 +89,8 @@ for cell in CELLS:
     model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), loss="mse")
     stop = keras.callbacks.EarlyStopping(patience=PATIENCE, restore_best_weights=True)
     fit = model.fit(x_fit, y_fit, validation_data=(x_val, y_val), epochs=args.epochs,
-                    batch_size=args.batch_size, callbacks=[stop], verbose=0)
+                    batch_size=args.batch_size, callbacks=tutorial.callbacks(args, stop, name=cell),
+                    verbose=0)
     histories[cell] = fit.history
     predicted = keras.ops.convert_to_numpy(model(x_test))  # (48, 1); a call, like predict()
     forecasts[cell] = unscale(predicted[:, 0], t_test)  # (48,) thousands of passengers

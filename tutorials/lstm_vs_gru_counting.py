@@ -48,7 +48,7 @@ for cell in CELLS:
         keras.optimizers.schedules.CosineDecay(LEARNING_RATE, steps), clipnorm=1.0),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     model.fit(x, y, sample_weight=w, batch_size=args.batch_size, epochs=args.epochs,
-              shuffle=True, verbose=0)
+              shuffle=True, verbose=0, callbacks=tutorial.callbacks(args, name=cell))
     models[cell] = model
     ok[cell] = recognised(model.predict(x_test, verbose=0), y_test, w_test)  # (100,)
     first_fail = test_ns[~ok[cell]][0] if not ok[cell].all() else None

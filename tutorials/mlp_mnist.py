@@ -61,7 +61,7 @@ model.compile(optimizer=make_optimizer(), loss=loss_fn, metrics=["accuracy"])
 start = time.perf_counter()
 history = model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs,
                     validation_data=(x_test, y_test),  # the test split, watched only
-                    verbose=tutorial.verbose(args))
+                    callbacks=tutorial.callbacks(args), verbose=tutorial.verbose(args))
 fit_accuracy = accuracy_on_test(model)
 print(f"fit: test accuracy {fit_accuracy:.4f} ({time.perf_counter() - start:.1f} s)")
 

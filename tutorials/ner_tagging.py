@@ -55,7 +55,7 @@ for bidirectional in (False, True):
     model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs,
-              verbose=tutorial.verbose(args))
+              callbacks=tutorial.callbacks(args, name=label), verbose=tutorial.verbose(args))
     results[label] = accuracy_on_characters(model, x_test, y_test)
     print(f"{label:>14}: {model.count_params()} weights, test accuracy per character "
           f"{results[label][0]:.4f}")

@@ -73,7 +73,7 @@ steps = args.epochs * -(-n_train // args.batch_size)
 model.compile(optimizer=keras.optimizers.Adam(
     keras.optimizers.schedules.CosineDecay(LEARNING_RATE, steps)))
 model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs,
-          verbose=tutorial.verbose(args))
+          callbacks=tutorial.callbacks(args), verbose=tutorial.verbose(args))
 
 # %% Held-out canvases: decode, non-max suppression, mAP@0.5
 raw = model.predict(x_test, batch_size=200, verbose=0)  # (N, 240, 15)

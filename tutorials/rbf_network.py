@@ -21,7 +21,8 @@ from sklearn.datasets import make_moons
 import keras_zoo
 from keras_zoo import tutorial
 
-args = tutorial.setup(__doc__, epochs=150, batch_size=64, data=("moons",))
+args = tutorial.setup(__doc__, epochs=150, batch_size=64, data=("moons",),
+                      resumable=False)  # many fits of seconds each: nothing worth resuming
 CENTRES = 16  # radial basis functions of the classifier
 WIDTHS = (1, 2, 4, 8, 16, 32)  # hidden widths for the approximation experiment
 rng = np.random.default_rng(args.seed)
@@ -33,9 +34,10 @@ y = y.astype("int32")
 x_train, y_train, x_test, y_test = x[:400], y[:400], x[400:], y[400:]
 
 
-def train(model, x, y, loss, epochs, batch_size, learning_rate=1e-2):
+def train(model, x, y, loss, epochs, batch_size, name, learning_rate=1e-2):
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss)
-    model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0)
+    model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0,
+              callbacks=tutorial.callbacks(args, name=name))
     return model
 
 
@@ -53,7 +55,7 @@ mlp = keras_zoo.build("mlp", input_shape=(2,), num_classes=2, units=(CENTRES,))
 models = {"RBF network": rbf, "MLP (ReLU)": mlp}
 accuracy = {}
 for label, model in models.items():
-    train(model, x_train, y_train, xent, args.epochs, args.batch_size)
+    train(model, x_train, y_train, xent, args.epochs, args.batch_size, label)
     predicted = np.argmax(model.predict(x_test, verbose=0), axis=1)
     accuracy[label] = float(np.mean(predicted == y_test))
     print(f"{label}: {model.count_params()} parameters, test accuracy {accuracy[label]:.3f}")
@@ -98,7 +100,8 @@ for w in widths:
                                     width=3.0 / w)
             model.get_layer("rbf").centers.assign(  # evenly spaced over [-3, 3]
                 (6 * (np.arange(w) + 0.5) / w - 3)[:, None].astype("float32"))
-        train(model, u_rep, f_rep, "mse", epochs, len(t), learning_rate=schedule)
+        train(model, u_rep, f_rep, "mse", epochs, len(t), f"{label}, width {w}",
+              learning_rate=schedule)
         fits[label, w] = model.predict(u, verbose=0)
         mse[label].append(float(np.mean((fits[label, w] - f) ** 2)))
     print(f"width {w:2d}: MSE tanh MLP {mse['tanh MLP'][-1]:.5f}, "

@@ -55,7 +55,8 @@ for cell, label in CELLS.items():
         metrics=["accuracy"])
     timer = EpochTimer()
     fit = model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs,
-                    validation_data=(x_test, y_test), callbacks=[timer], verbose=0)
+                    validation_data=(x_test, y_test), verbose=0,
+                    callbacks=tutorial.callbacks(args, timer, name=cell))
     accuracy = float(np.mean(np.argmax(model.predict(x_test, verbose=0), 1) == y_test))
     epoch_s = float(np.mean(timer.seconds[1:] or timer.seconds))
     results[cell] = {"accuracy": accuracy, "epoch_s": epoch_s,

@@ -72,7 +72,7 @@ outputs = layers.Dense(1, name="out")(layers.LSTM(UNITS, return_sequences=True,
 model = keras.Model(inputs, outputs, name="latch")
 model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
 model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs,
-          verbose=tutorial.verbose(args))
+          callbacks=tutorial.callbacks(args), verbose=tutorial.verbose(args))
 
 # %% A long sequence with rare commands, fed in chunks: stateless vs stateful
 x_long, _ = latch_data(1, LONG_LEN, np.random.default_rng(123))

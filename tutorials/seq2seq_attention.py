@@ -66,7 +66,8 @@ for name, (bidirectional, units) in MODELS.items():
         metrics=["accuracy"])  # per character, with the true previous characters fed in
     print(f"{name}: {model.count_params():,} parameters")
     model.fit([source, decoder_input], target, batch_size=args.batch_size,
-              epochs=args.epochs, verbose=tutorial.verbose(args))
+              epochs=args.epochs, callbacks=tutorial.callbacks(args, name=name),
+              verbose=tutorial.verbose(args))
     models[name] = model
 
 # %% Greedy decoding and exact-match accuracy, overall and by input length

@@ -58,6 +58,7 @@ def compile_model(model, learning_rate=3e-3, steps=None):
 base = resnet(BLOCKS, bottleneck=False, **BASE)  # = keras_zoo.build("resnet18", **BASE)
 steps = PRETRAIN_EPOCHS * -(-len(x_old) // 64)
 compile_model(base, steps=steps).fit(x_old, y_old, batch_size=64, epochs=PRETRAIN_EPOCHS,
+                                     callbacks=tutorial.callbacks(args, name="pretrain"),
                                      verbose=tutorial.verbose(args))
 print(f"pretrained on 0-4: {base.count_params():,} parameters")
 
@@ -87,7 +88,8 @@ for strategy in ("scratch", "frozen", "fine_tune_top"):
     steps = args.epochs * -(-len(x_new) // args.batch_size)
     compile_model(model, steps=steps)
     history = model.fit(x_new, y_new, batch_size=args.batch_size, epochs=args.epochs,
-                        validation_data=(x_new_test, y_new_test), verbose=0)
+                        validation_data=(x_new_test, y_new_test), verbose=0,
+                        callbacks=tutorial.callbacks(args, name=strategy))
     results[strategy] = (history.history["val_accuracy"][-1], trainable)
     curves[strategy] = history.history["val_accuracy"]
 

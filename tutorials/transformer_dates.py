@@ -56,7 +56,7 @@ model.compile(optimizer=keras.optimizers.Adam(schedule),
               loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
               metrics=["accuracy"])
 model.fit([source, decoder_input], target, batch_size=args.batch_size, epochs=args.epochs,
-          verbose=tutorial.verbose(args))
+          callbacks=tutorial.callbacks(args), verbose=tutorial.verbose(args))
 
 # %% Greedy decoding: exact match overall and by input length
 predicted = translate(model, x_test, source_vocab, target_vocab, source_length, target_length,

@@ -64,7 +64,8 @@ for name in ("encoder_decoder", "unet"):
         metrics=["accuracy"])
     start = time.perf_counter()
     model.fit(x_train, y_train, sample_weight=pixel_weights, batch_size=args.batch_size,
-              epochs=args.epochs, verbose=tutorial.verbose(args))
+              epochs=args.epochs, callbacks=tutorial.callbacks(args, name=name),
+              verbose=tutorial.verbose(args))
     seconds = time.perf_counter() - start
     predicted = model.predict(x_test, batch_size=200, verbose=0).argmax(-1)  # (N, 48, 48)
     value, per_class = mean_iou(y_test, predicted, len(SHAPE_CLASSES))

@@ -49,7 +49,8 @@ for latent_dim in (200, 2):
     vae.compile(optimizer=keras.optimizers.Adam(1e-3))  # the loss is the model's own
     print(f"vae latent {latent_dim}: {vae.count_params():,} parameters")
     history = vae.fit(x_train, batch_size=args.batch_size, epochs=args.epochs,
-                      validation_data=(x_test,), verbose=tutorial.verbose(args)).history
+                      validation_data=(x_test,), verbose=tutorial.verbose(args),
+                      callbacks=tutorial.callbacks(args, name=f"latent{latent_dim}")).history
     models[latent_dim], curves[latent_dim] = vae, history
 
 vae, vae2 = models[200], models[2]

@@ -45,7 +45,8 @@ model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=WEIGHT_DEC
               loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
               metrics=["accuracy"])
 model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs,
-          validation_data=(x_test, y_test), verbose=tutorial.verbose(args))
+          validation_data=(x_test, y_test), callbacks=tutorial.callbacks(args),
+          verbose=tutorial.verbose(args))
 
 # %% Test accuracy
 logits = model.predict(x_test, batch_size=500, verbose=0)
