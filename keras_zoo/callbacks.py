@@ -4,7 +4,11 @@
   with a one-line message (tutorials and the CLI print it without a traceback).
 - `Backup`: `keras.callbacks.BackupAndRestore` plus what a resumed run needs to go on
   as the interrupted one would have (the epochs' logs, the random generators, the state
-  of the other callbacks). `keras_zoo.tutorial.callbacks` wires both into every `fit`.
+  of the other callbacks).
+- `HistoryCSV`: the run's history, one row per epoch, written when training ends (after
+  a resume too, the whole run), and `SaveModel`: the trained model as a `.keras` file.
+
+`keras_zoo.tutorial.callbacks` wires them into every `fit` of a tutorial.
 """
 
 import math
@@ -17,7 +21,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
-__all__ = ["BACKUP_SECONDS", "Backup", "StopOnNaN", "TrainingDiverged", "TrainingStopped"]
+__all__ = ["BACKUP_SECONDS", "Backup", "HistoryCSV", "SaveModel", "StopOnNaN", "TrainingDiverged",
+           "TrainingStopped"]
 
 BACKUP_SECONDS = 30  # at most one backup per fit in this time (and after its last epoch)
 
@@ -181,3 +186,42 @@ class Backup(keras.callbacks.BackupAndRestore):
         if history is not None and len(self.epochs) > len(history.epoch):  # resumed
             history.history = {k: list(v) for k, v in self.history.items()}
             history.epoch = list(self.epochs)
+
+
+class HistoryCSV(keras.callbacks.Callback):
+    """Write `fit`'s history to `path` when training ends: `epoch` and one column per log.
+
+    Unlike `keras.callbacks.CSVLogger`, which appends a row per epoch as it goes, the file
+    is written whole from the History at the end, so a resumed run (whose History `Backup`
+    restores) gives one row per epoch of the whole run, none twice. Keras appends its
+    History callback last, so every epoch is in it by the time this runs.
+    """
+
+    def __init__(self, path):
+        super().__init__()
+        self.path = Path(path)
+
+    def on_train_end(self, logs=None):
+        history = self.model.history
+        if history is None or not history.epoch:
+            return
+        keys = list(history.history)
+        rows = [",".join(["epoch", *keys])]
+        for i, epoch in enumerate(history.epoch):
+            rows.append(",".join([str(epoch + 1), *(f"{history.history[k][i]:.6g}"
+                                                    for k in keys)]))
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text("\n".join(rows) + "\n")
+
+
+class SaveModel(keras.callbacks.Callback):
+    """Save the trained model to `path` (a `.keras` file) when training ends."""
+
+    def __init__(self, path):
+        super().__init__()
+        self.path = Path(path)
+
+    def on_train_end(self, logs=None):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.model.save(self.path)
+        print(f"saved {self.path}")

@@ -7,9 +7,17 @@
     tutorial.report(args, test_accuracy=0.97)
 
 Flags: --epochs, --batch-size, --data {embedded,full}, --smoke (a few seconds, for
-tests), --out (figures and metrics.json), --seed, --resume (continue an interrupted run
-from the backup in --out); plus any choice flags a tutorial names. The backend is never
-set here: it is whatever `KERAS_BACKEND` says.
+tests), --out (figures, metrics.json and each fit's history CSV), --seed, --resume
+(continue an interrupted run from the backup in --out), --save DIR (each trained model
+as a .keras file), --tensorboard DIR (TensorBoard logs; needs the `tensorboard` package);
+plus any choice flags a tutorial names. The backend is never set here: it is whatever
+`KERAS_BACKEND` says.
+
+In a Jupyter kernel (a notebook made by `python -m keras_zoo notebooks`) the kernel's own
+arguments are ignored: the flags come from the environment variable `KERAS_ZOO_ARGS`
+(e.g. "--smoke --epochs 2", empty for the defaults) and the tutorial's name from
+`KERAS_ZOO_TUTORIAL`, which the notebook's first cell sets; figures show inline and are
+saved as well.
 
 `callbacks` gives every `fit` two guards. Training stops with a one-line `error: ...` at
 the first batch whose loss is NaN or infinite (`TrainingDiverged`). Where the tutorial is
@@ -24,9 +32,11 @@ reaches `report` deletes its own.
 import argparse
 import datetime
 import importlib.metadata
+import importlib.util
 import json
 import os
 import platform
+import shlex
 import shutil
 import sys
 import time
@@ -34,12 +44,17 @@ from pathlib import Path
 
 import keras
 
-from keras_zoo.callbacks import Backup, StopOnNaN, TrainingStopped
+from keras_zoo.callbacks import Backup, HistoryCSV, SaveModel, StopOnNaN, TrainingStopped
 from keras_zoo.datasets import DATA_CHOICES, DatasetUnavailableError
 
 SMOKE_EPOCHS = 1
 BACKUP = "backup"  # --out/backup/<fit name>/: one BackupAndRestore folder per fit
 SETTINGS = "settings.json"  # --out/backup/settings.json: the flags the backups were made with
+
+
+def in_notebook():
+    """True inside a Jupyter (IPython) kernel."""
+    return "ipykernel" in sys.modules
 
 
 def _excepthook(kind, value, tb, _default=sys.excepthook):
@@ -71,12 +86,17 @@ def setup(description, *, epochs=None, batch_size=None, data=DATA_CHOICES, resum
 
     Returns:
         `argparse.Namespace` with epochs, batch_size, data, smoke, out (a `Path`), seed,
-        resumable, resume (False where not resumable), the extra choices, name (the
-        script's name) and backend.
+        resumable, resume (False where not resumable), save and tensorboard (`Path`s or
+        None), the extra choices, name (the script's name) and backend.
     """
-    script = Path(sys.argv[0]).stem or "tutorial"
+    if in_notebook():  # the kernel's argv is its own (-f kernel.json): flags from the env
+        script = os.environ.get("KERAS_ZOO_TUTORIAL", "notebook")
+        argv = shlex.split(os.environ.get("KERAS_ZOO_ARGS", ""))
+    else:
+        script, argv = Path(sys.argv[0]).stem or "tutorial", sys.argv[1:]
     parser = argparse.ArgumentParser(
-        description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+        prog=script, description=description,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     by_choice = None
     if isinstance(epochs, dict):  # {choice value: epochs} for the flag offering those values
         by_choice = next((flag for flag, values in choices.items() if set(epochs) == set(values)),
@@ -98,9 +118,13 @@ def setup(description, *, epochs=None, batch_size=None, data=DATA_CHOICES, resum
     if resumable:
         parser.add_argument("--resume", action="store_true",
                             help="continue an interrupted run from the backup in --out")
+        parser.add_argument("--save", type=Path, default=None,
+                            help="save each trained model as DIR/<name>.keras")
+        parser.add_argument("--tensorboard", type=Path, default=None,
+                            help="write TensorBoard logs under DIR/<name>")
     for flag, values in choices.items():
         parser.add_argument(f"--{flag.replace('_', '-')}", choices=values, default=values[0])
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     args.epochs, args.batch_size = getattr(args, "epochs", None), getattr(args, "batch_size", None)
     if args.epochs is None and epochs is not None:
         default = epochs[getattr(args, by_choice)] if by_choice else epochs
@@ -111,6 +135,10 @@ def setup(description, *, epochs=None, batch_size=None, data=DATA_CHOICES, resum
     args.name, args.backend, args.start = script, keras.backend.backend(), time.perf_counter()
     args.choices = {flag: getattr(args, flag) for flag in choices}
     args.resumable, args.resume = resumable, getattr(args, "resume", False)
+    args.save, args.tensorboard = getattr(args, "save", None), getattr(args, "tensorboard", None)
+    if args.tensorboard is not None and importlib.util.find_spec("tensorboard") is None:
+        parser.error("--tensorboard needs the tensorboard package: pip install tensorboard "
+                     "(or keras_zoo[logs])")
     args.fits = set()  # the names given to `callbacks`, one backup folder each
     _check_writable(parser, args.out)  # before any work, not after it
     note = _check_backup(parser, args) if resumable else None
@@ -166,18 +194,20 @@ def _check_backup(parser, args):
 
 
 def callbacks(args, *extra, name="model"):
-    """The callbacks for one `fit` of a tutorial: `extra`, a NaN stop, and the backup.
+    """The callbacks for one `fit` of a tutorial: `extra`, a NaN stop, backup and logs.
 
     Args:
         args: from `setup`.
         *extra: the tutorial's own callbacks (e.g. `EarlyStopping`).
-        name: names this `fit` in messages and its backup folder `--out/backup/<name>`;
-            distinct for every `fit` of a run.
+        name: names this `fit` in messages, its backup folder `--out/backup/<name>`, its
+            history file and saved model; distinct for every `fit` of a run.
 
     Returns:
         A list for `fit(callbacks=...)`: `StopOnNaN`, then `extra`, then (where the
-        tutorial is resumable) a `Backup`. The backup runs last, so that it records the
-        epoch after `extra` have acted on it (an early stop, a lowered learning rate).
+        tutorial is resumable) a `Backup`, the history (`--out/history.csv`, or
+        `history_<name>.csv` for a named fit), and with `--save` / `--tensorboard` the
+        model file and TensorBoard logs. The backup runs after `extra`, so that it records
+        the epoch after they have acted on it (an early stop, a lowered learning rate).
     """
     if name in args.fits:
         raise ValueError(f"two fits are both named {name!r}: their backups would collide")
@@ -193,7 +223,13 @@ def callbacks(args, *extra, name="model"):
     if not marker.exists():
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.write_text(json.dumps(_settings(args)) + "\n")
-    return [stop, *extra, Backup(folder, label, extra)]
+    stem = args.name if name == "model" else name
+    logs = [HistoryCSV(args.out / ("history.csv" if name == "model" else f"history_{name}.csv"))]
+    if args.save is not None:
+        logs.append(SaveModel(args.save / f"{stem}.keras"))
+    if args.tensorboard is not None:
+        logs.append(keras.callbacks.TensorBoard(str(args.tensorboard / stem)))
+    return [stop, *extra, Backup(folder, label, extra), *logs]
 
 
 def small(args, *arrays, n=256):
@@ -208,10 +244,14 @@ def verbose(args):
 
 
 def savefig(fig, args, filename):
-    """Save a matplotlib figure as a PNG under `args.out` and close it."""
+    """Save a matplotlib figure as a PNG under `args.out` (and show it in a notebook)."""
     path = args.out / filename
     args.out.mkdir(parents=True, exist_ok=True)  # recreated if it vanished during the run
     fig.savefig(path, dpi=110, bbox_inches="tight")
+    if in_notebook():
+        from IPython.display import display
+
+        display(fig)
     fig.clf()
     import matplotlib.pyplot as plt
 

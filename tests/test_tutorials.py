@@ -8,6 +8,7 @@ own interpreter (`test_a_tutorial_runs_as_a_script`), and so do the --data error
 whose exit codes and stderr are the point.
 """
 
+import importlib.util
 import json
 import math
 import os
@@ -15,6 +16,7 @@ import runpy
 import signal
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import keras
@@ -22,11 +24,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
+import keras_zoo
 from keras_zoo import callbacks as zoo_callbacks
 from keras_zoo import tutorial
 
 ROOT = Path(__file__).resolve().parents[1]
-TUTORIALS = sorted((ROOT / "tutorials").glob("*.py"))
+TUTORIALS_DIR = ROOT / "tutorials"
+TUTORIALS = sorted(TUTORIALS_DIR.glob("*.py"))
 
 
 def child_env(tmp_path):
@@ -121,10 +125,12 @@ def test_tutorials_exist():
 @pytest.mark.parametrize("script", TUTORIALS, ids=lambda p: p.stem)
 def test_tutorial_smoke(script, tmp_path, run_in_process, monkeypatch):
     guarded = []  # per fit: was it given tutorial.callbacks (the NaN stop among them)?
+    logged = []  # per fit: does it write a history file?
     fit = keras.Model.fit
 
     def checked_fit(self, *args, callbacks=None, **kwargs):
         guarded.append(any(isinstance(c, zoo_callbacks.StopOnNaN) for c in callbacks or ()))
+        logged.append(any(isinstance(c, zoo_callbacks.HistoryCSV) for c in callbacks or ()))
         return fit(self, *args, callbacks=callbacks, **kwargs)
 
     monkeypatch.setattr(keras.Model, "fit", checked_fit)
@@ -134,6 +140,10 @@ def test_tutorial_smoke(script, tmp_path, run_in_process, monkeypatch):
     assert all(guarded), (f"{script.stem}: a fit without callbacks=tutorial.callbacks(args): "
                           "a NaN loss would train on silently")
     assert not (out / "backup").exists(), "a finished run leaves no backup behind"
+    if logged:  # resumable fits write their history: one row per epoch
+        for history in out.glob("history*.csv"):
+            assert history.read_text().startswith("epoch,"), history
+        assert len(list(out.glob("history*.csv"))) == sum(logged), "a fit's history is missing"
 
 
 @pytest.mark.slow
@@ -405,3 +415,46 @@ def test_resume_refuses_a_backup_made_with_other_flags(tmp_path, monkeypatch, ca
     err = capsys.readouterr().err
     assert f"--resume: the backup in {tmp_path / 'backup'} was made with other settings: " \
            "epochs=3 (now 5)" in err, err
+
+
+def test_save_tensorboard_and_history(tmp_path, run_in_process):
+    """--save keeps the trained model, --tensorboard writes logs, history.csv one row per
+    epoch; the saved file loads with keras_zoo.load and predicts as the run's model did."""
+    out, models, logs = tmp_path / "out", tmp_path / "models", tmp_path / "tb"
+    run_in_process(TUTORIALS_DIR / "lenet5_mnist.py", "--smoke", "--epochs", "2", "--out",
+                   str(out), "--save", str(models), "--tensorboard", str(logs))
+    rows = (out / "history.csv").read_text().splitlines()
+    assert rows[0].split(",")[:1] == ["epoch"] and [r.split(",")[0] for r in rows[1:]] == [
+        "1", "2"]
+    model = keras_zoo.load(models / "lenet5_mnist.keras")
+    assert model.name == "lenet5" and model.compiled
+    assert list((logs / "lenet5_mnist").rglob("events.out.tfevents.*"))
+
+
+@pytest.mark.bad_input
+def test_tensorboard_without_the_package_says_what_to_install(run_in_process, capsys,
+                                                              monkeypatch, tmp_path):
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "tensorboard" else find_spec(name, *a))
+    with pytest.raises(SystemExit) as exit_:
+        run_in_process(TUTORIALS_DIR / "lenet5_mnist.py", "--smoke", "--tensorboard",
+                       str(tmp_path / "tb"))
+    assert exit_.value.code == 2
+    assert "--tensorboard needs the tensorboard package: pip install tensorboard" in (
+        capsys.readouterr().err)
+
+
+def test_setup_in_a_notebook_ignores_the_kernels_arguments(monkeypatch, tmp_path):
+    """A Jupyter kernel's argv is `-f kernel.json`: the flags come from KERAS_ZOO_ARGS."""
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    monkeypatch.setattr(sys, "argv", ["ipykernel_launcher.py", "-f", "/run/kernel-1.json"])
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    monkeypatch.setenv("KERAS_ZOO_TUTORIAL", "mlp_mnist")
+    monkeypatch.setenv("KERAS_ZOO_ARGS", f"--smoke --epochs 2 --out {tmp_path / 'o'}")
+    args = tutorial.setup("doc", epochs=10, batch_size=32)
+    assert (args.name, args.epochs, args.smoke, args.out) == ("mlp_mnist", 2, True,
+                                                              tmp_path / "o")
+    monkeypatch.setenv("KERAS_ZOO_ARGS", "")
+    monkeypatch.chdir(tmp_path)
+    assert tutorial.setup("doc", epochs=10, batch_size=32).epochs == 10  # the defaults
