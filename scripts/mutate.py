@@ -314,6 +314,18 @@ MUTATIONS = [
         new="outputs = outputs + window * kernel[kh - 1 - i, j, :, 0]",
         description="the JAX depthwise taps read the kernel upside down (a convolution)",
         selection=("tests/test_workarounds.py", "-k", "depthwise_by_taps")),
+    Mutation(
+        "alphazero_value_without_tanh", "rl", "keras_zoo/models/rl.py",
+        old='return layers.Dense(1, activation="tanh", name=name)(x)',
+        new='return layers.Dense(1, name=name)(x)',
+        description="AlphaZero's value head loses its tanh (values outside [-1, 1])",
+        selection=("tests/test_golden.py", "tests/test_rl.py", "-k", "alphazero")),
+    Mutation(
+        "mcts_backup_without_sign_flip", "rl", "keras_zoo/games/mcts.py",
+        old="        value = -value  # the edge belongs to the player who moved into the child\n",
+        new="",
+        description="MCTS backs a leaf's value up without alternating its sign per ply",
+        selection=("tests/test_rl.py",)),
 ]
 
 

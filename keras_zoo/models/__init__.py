@@ -18,6 +18,7 @@ import keras_zoo.models.language  # noqa: F401
 import keras_zoo.models.mlp  # noqa: F401
 import keras_zoo.models.mobile  # noqa: F401
 import keras_zoo.models.resnet  # noqa: F401
+import keras_zoo.models.rl  # noqa: F401
 import keras_zoo.models.rnn  # noqa: F401
 import keras_zoo.models.segmentation  # noqa: F401
 import keras_zoo.models.seq2seq  # noqa: F401

@@ -1,0 +1,80 @@
+"""Reference players: perfect minimax (small games), random, and one-ply lookahead.
+
+A player is a function `player(game, state, rng) -> move`; `play_match` pits two of
+them against each other. Values are always from the point of view of the player to move:
++1 a win, -1 a loss, 0 a draw (with perfect play from here on).
+"""
+
+_MINIMAX = {}  # (game name, board bytes) -> value for the player to move
+
+
+def terminal_value(game, state):
+    """The finished game's value for the player to move (-1, 0 or +1), None if not over."""
+    winner = game.winner(state)
+    return None if winner is None else winner * game.to_move(state)
+
+
+def minimax_value(game, state):
+    """The exact value of `state` for the player to move, by full search (memoized).
+
+    Tic-tac-toe has 5,478 positions: the first call searches them all once, later calls
+    are lookups. Far too many for Connect Four.
+    """
+    key = (game.name, state.tobytes())
+    if key not in _MINIMAX:
+        value = terminal_value(game, state)
+        if value is None:  # my best move is the one that is worst for the opponent
+            value = max(-minimax_value(game, game.play(state, m))
+                        for m in game.legal_moves(state))
+        _MINIMAX[key] = value
+    return _MINIMAX[key]
+
+
+def minimax_move_values(game, state):
+    """{move: exact value of playing it, for the player to move} over the legal moves."""
+    return {int(m): -minimax_value(game, game.play(state, m)) for m in game.legal_moves(state)}
+
+
+def minimax_player(game, state, rng):
+    """A perfect player: one of the moves of the best value, chosen at random."""
+    values = minimax_move_values(game, state)
+    best = max(values.values())
+    return int(rng.choice([m for m, v in values.items() if v == best]))
+
+
+def random_player(game, state, rng):
+    """A legal move chosen uniformly at random."""
+    return int(rng.choice(game.legal_moves(state)))
+
+
+def one_ply_player(game, state, rng):
+    """Wins when it can, blocks when it must, otherwise plays at random.
+
+    Blocking: a move that would win for the opponent if the opponent could play it now
+    (for Connect Four: a column where the opponent's stone would make four).
+    """
+    moves = game.legal_moves(state)
+    me = game.to_move(state)
+    for m in moves:
+        if game.winner(game.play(state, m)) == me:
+            return int(m)
+    # the same board with the turn passed: the opponent's stone lands where mine would
+    for m in moves:
+        if game.winner(_play_as(game, state, m, -me)) == -me:
+            return int(m)
+    return int(rng.choice(moves))
+
+
+def _play_as(game, state, move, player):
+    """`play`, but placing `player`'s stone whoever is to move (for lookahead only)."""
+    board = game.play(state, move)
+    board[board != state] = player
+    return board
+
+
+def play_match(game, first, second, rng):
+    """One game between two players (`first` moves first): the winner, +1, -1 or 0."""
+    state, players = game.initial(), {1: first, -1: second}
+    while game.winner(state) is None:
+        state = game.play(state, players[game.to_move(state)](game, state, rng))
+    return game.winner(state)
