@@ -239,8 +239,11 @@ def small(args, *arrays, n=256):
 
 
 def verbose(args):
-    """`verbose=` for `fit`: one line per epoch, silent with --smoke."""
-    return 0 if args.smoke else 2
+    """`verbose=` for `fit`: Keras' progress bar in a terminal or a notebook, one line per
+    epoch when the output goes to a file or CI log, silent with --smoke."""
+    if args.smoke:
+        return 0
+    return 1 if in_notebook() or sys.stdout.isatty() else 2
 
 
 def savefig(fig, args, filename):
