@@ -114,7 +114,8 @@ class CheckedDataMixin:
         return super().fit(x, y, *args, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
-        check_data(self, x, y, kwargs.get("sample_weight"))
+        if not kwargs.get("_use_cached_eval_dataset"):  # fit's validation: checked once
+            check_data(self, x, y, kwargs.get("sample_weight"))
         return super().evaluate(x, y, *args, **kwargs)
 
     def predict(self, x, *args, **kwargs):
