@@ -8,13 +8,15 @@
     python -m keras_zoo export FILE.keras OUT --format F
     python -m keras_zoo workarounds [--probe NAME]      # are the upstream problems still there?
     python -m keras_zoo index [--write]                 # check / regenerate the index
+    python -m keras_zoo notebooks DIR [NAMES...]        # the tutorials as Jupyter notebooks
 
 `list` reads the index, keras_zoo/data/models.json (per model: family, task, parameters
 and multiply-adds at default arguments, input and output shapes, summary), and imports no
 deep-learning library. After adding or changing a model, regenerate it with
 `python -m keras_zoo index --write`; `index` alone checks it. The other commands build or
 load models on the backend that KERAS_BACKEND names (keras_zoo.cli); docs/cli.md says
-which export formats work on which backend.
+which export formats work on which backend. `notebooks` converts the tutorials of a source
+checkout (keras_zoo.notebooks; needs the `notebooks` extra).
 """
 
 import argparse
@@ -186,6 +188,10 @@ def parser():
     wa.add_argument("--probe", default=None, help="run one probe in this process")
     ix = sub.add_parser("index", help="check keras_zoo/data/models.json against the registry")
     ix.add_argument("--write", action="store_true", help="build every model and rewrite it")
+    nb = sub.add_parser("notebooks", help="write the tutorials as Jupyter notebooks "
+                        "(keras_zoo.notebooks)")
+    nb.add_argument("out", metavar="DIR", help="folder for the .ipynb files")
+    nb.add_argument("names", nargs="*", metavar="NAME", help="tutorials (default: all)")
     return top
 
 
@@ -209,6 +215,12 @@ def main(argv=None):
                              args.learning_rate, args.save, args.smoke)
         if args.command == "eval":
             return cli.evaluate(args.path, args.data)
+        if args.command == "notebooks":
+            from keras_zoo.notebooks import write_notebooks
+
+            paths = write_notebooks(args.out, names=args.names)
+            print(f"wrote {len(paths)} notebooks to {args.out}")
+            return 0
         return cli.export(args.path, args.out, args.format)
     except cli.CliError as err:
         print(f"keras_zoo {args.command}: {err}", file=sys.stderr)

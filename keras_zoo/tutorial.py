@@ -251,10 +251,10 @@ def savefig(fig, args, filename):
     path = args.out / filename
     args.out.mkdir(parents=True, exist_ok=True)  # recreated if it vanished during the run
     fig.savefig(path, dpi=110, bbox_inches="tight")
-    if in_notebook():
-        from IPython.display import display
+    if in_notebook():  # the saved PNG, whatever matplotlib backend the kernel has
+        from IPython.display import Image, display
 
-        display(fig)
+        display(Image(filename=str(path)))
     fig.clf()
     import matplotlib.pyplot as plt
 

@@ -43,6 +43,8 @@ BAD_INPUT_KINDS = {
     "test_data_checks.py": ("labels out of range, NaN / inf, raw 0-255 pixels, lengths, "
                             "graph indices, images out of range",
                             "`ValueError` before any step, the same on every backend"),
+    "test_notebooks.py": ("unknown tutorial names, jupytext missing",
+                          "one line naming the tutorials or the extra to install"),
     "test_saving.py": ("missing, truncated, foreign and cross-backend `.keras` files",
                        "one-line `keras_zoo.load` errors; foreign compile settings made "
                        "neutral"),
@@ -233,8 +235,9 @@ def count_bad_inputs():
 
 def bad_inputs_block(record):
     """The README's bad-input lines from a results/bad_inputs.json record."""
-    lines = [f"{record['total']} bad-input test cases, on every backend (counted "
-             f"{record['counted'][:10]} by `scripts/results.py bad-inputs`):", "",
+    lines = [f"{record['total']} bad-input test cases (counted {record['counted'][:10]} by "
+             "`scripts/results.py bad-inputs`), on every backend but for a few that do not "
+             "depend on it:", "",
              "| tests | bad input | what it gets | cases |", "|---|---|---|---|"]
     for name, count in record["files"].items():
         what, gets = BAD_INPUT_KINDS.get(name, ("", ""))
