@@ -44,11 +44,9 @@ class StopOnNaN(keras.callbacks.Callback):
 
     Every log named `loss` or `*_loss` is checked. Keras has already turned the logs
     into Python floats when a callback sees them, so the check costs a comparison per
-    batch; `async_safe` lets JAX and torch run it off the training thread (the error
-    then surfaces a batch or so later, with this batch's number).
+    batch. It stays on the training thread (not `async_safe`), so training stops at the
+    batch that diverged.
     """
-
-    async_safe = True
 
     def __init__(self, label):
         super().__init__()
@@ -108,8 +106,6 @@ class Backup(keras.callbacks.BackupAndRestore):
     resumed, it trains no further epochs, so a run killed in its second fit does not redo
     the first. `report` deletes the backups.
     """
-
-    async_safe = True  # backs up at epoch ends only: its batch end does nothing
 
     def __init__(self, folder, label, extra=(), every=BACKUP_SECONDS):
         super().__init__(str(folder), delete_checkpoint=False)
