@@ -7,6 +7,7 @@ again), so one quick tutorial runs, once, on the JAX run.
 
 import json
 import re
+import subprocess
 import sys
 
 import keras
@@ -80,22 +81,36 @@ def test_without_jupytext_the_message_names_the_extra(tmp_path, monkeypatch, cap
                   "pip install keras_zoo[notebooks]\n"
 
 
+EXECUTE = """
+import sys, nbclient, nbformat
+nb = nbformat.read(sys.argv[1], as_version=4)
+nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
+                        resources={"metadata": {"path": sys.argv[2]}}).execute()
+nbformat.write(nb, sys.argv[1])
+"""
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(BACKEND != "jax",
                     reason="a real kernel imports Keras again: one notebook, on the JAX run")
 def test_a_notebook_runs_in_a_kernel(tmp_path, monkeypatch):
-    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("nbclient")
     out = tmp_path / "out"
     [path] = notebooks.write_notebooks(tmp_path, names=[RUN])
     nb = nbformat.read(path, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell("import sys; print('KERNEL', sys.executable)"))
+    nbformat.write(nb, path)
     # The kernel inherits this environment: the flags, and the suite's MPLBACKEND=Agg
     # (savefig shows the saved PNG, so figures display inline whatever the backend).
     monkeypatch.setenv("KERAS_ZOO_ARGS", f"--smoke --out {out}")
     monkeypatch.delenv("KERAS_ZOO_TUTORIAL", raising=False)
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
-    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
-                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    # nbclient runs in a child process: driving a kernel from the test process left JAX
+    # computations of later tests in the same worker waiting forever.
+    result = subprocess.run([sys.executable, "-c", EXECUTE, str(path), str(tmp_path)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    nb = nbformat.read(path, as_version=4)
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     printed = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     assert f"KERNEL {sys.executable}" in printed  # this environment's Python, not another
