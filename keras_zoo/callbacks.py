@@ -21,6 +21,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from keras_zoo.training import backend_rng_state, set_backend_rng_state
+
 __all__ = ["BACKUP_SECONDS", "Backup", "HistoryCSV", "SaveModel", "StopOnNaN", "TrainingDiverged",
            "TrainingStopped"]
 
@@ -118,23 +120,16 @@ class Backup(keras.callbacks.BackupAndRestore):
         return [v for v in self.model.variables if id(v) not in weights]
 
     def _random_state(self):
-        state = {"numpy": np.random.get_state(), "python": random.getstate(),
-                 "seeds": [keras.ops.convert_to_numpy(v.value) for v in self._seed_states()]}
-        if keras.backend.backend() == "torch":
-            import torch
-
-            state["torch"] = torch.get_rng_state()
-        return state
+        return {"numpy": np.random.get_state(), "python": random.getstate(),
+                "seeds": [keras.ops.convert_to_numpy(v.value) for v in self._seed_states()],
+                "backend": backend_rng_state()}
 
     def _set_random_state(self, state):
         np.random.set_state(state["numpy"])
         random.setstate(state["python"])
         for variable, value in zip(self._seed_states(), state["seeds"], strict=True):
             variable.assign(value)
-        if "torch" in state:
-            import torch
-
-            torch.set_rng_state(state["torch"])
+        set_backend_rng_state(state["backend"])
 
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)  # weights, optimizer, model._initial_epoch

@@ -25,7 +25,8 @@ import contextvars
 
 import keras
 
-__all__ = ["OptimizerGroup", "fit_step", "make_train_step", "minimize"]
+__all__ = ["OptimizerGroup", "backend_rng_state", "fit_step", "make_train_step", "minimize",
+           "set_backend_rng_state"]
 
 # On JAX, the variables whose values the enclosing `_stateless` scope maps (see `minimize`).
 _MAPPED = contextvars.ContextVar("keras_zoo_mapped_variables", default=None)
@@ -185,6 +186,28 @@ class OptimizerGroup(keras.optimizers.Optimizer):
 
 
 keras.saving.register_keras_serializable(package="keras_zoo")(OptimizerGroup)
+
+
+def backend_rng_state():
+    """The backend's own global random generator state, or None where it has none in use.
+
+    Keras draws from its `SeedGenerator`s, but PyTorch layers and ops may also draw from
+    torch's global generator; `callbacks.Backup` saves and restores it so that a resumed
+    run draws the same numbers.
+    """
+    if keras.backend.backend() == "torch":
+        import torch
+
+        return torch.get_rng_state()
+    return None
+
+
+def set_backend_rng_state(state):
+    """Restore what `backend_rng_state` returned (None: nothing to restore)."""
+    if state is not None and keras.backend.backend() == "torch":
+        import torch
+
+        torch.set_rng_state(state)
 
 
 def _split(result):
