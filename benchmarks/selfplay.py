@@ -6,7 +6,7 @@
     KERAS_BACKEND=torch python benchmarks/selfplay.py --torch-threads 1
 
 The same games (`--games`, `--simulations` per move, the same seeds) are played three
-ways by `keras_zoo.games.self_play` with the smoke-size `alphazero_net` as evaluator:
+ways by `keras_zoo.rl.self_play` with the smoke-size `alphazero_net` as evaluator:
 - `one leaf`: one game after another, every leaf its own model call (batch of 1);
 - `lockstep`: all games together, one model call per simulation step for all leaves;
 - `lockstep+cache`: the same, each distinct position evaluated once.
@@ -24,7 +24,7 @@ import time
 import keras
 
 import keras_zoo
-from keras_zoo.games import ConnectFour, TicTacToe, model_evaluator, self_play
+from keras_zoo.rl import ConnectFour, TicTacToe, model_evaluator, self_play
 
 GAMES = {"tictactoe": TicTacToe, "connect4": ConnectFour}
 WAYS = {"one leaf": dict(lockstep=False, cache=False),

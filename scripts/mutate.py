@@ -321,7 +321,7 @@ MUTATIONS = [
         description="AlphaZero's value head loses its tanh (values outside [-1, 1])",
         selection=("tests/test_golden.py", "tests/test_rl.py", "-k", "alphazero")),
     Mutation(
-        "mcts_backup_without_sign_flip", "rl", "keras_zoo/games/mcts.py",
+        "mcts_backup_without_sign_flip", "rl", "keras_zoo/rl/mcts.py",
         old="        value = -value  # the edge belongs to the player who moved into the child\n",
         new="",
         description="MCTS backs a leaf's value up without alternating its sign per ply",

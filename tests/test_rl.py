@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 import keras_zoo
-from keras_zoo.games import (
+from keras_zoo.models.rl import compile_alphazero
+from keras_zoo.rl import (
     ConnectFour,
     TicTacToe,
     augment,
@@ -27,7 +28,6 @@ from keras_zoo.games import (
     self_play,
     uniform_evaluator,
 )
-from keras_zoo.models.rl import compile_alphazero
 
 TTT, C4 = TicTacToe(), ConnectFour()
 SMOKE = keras_zoo.model_info("alphazero_net").smoke

@@ -8,7 +8,7 @@ network) and "A general reinforcement learning algorithm that masters chess, sho
 Go through self-play", Science 2018 (AlphaZero).
 
 The games, the tree search and self-play that produce the training data are plain NumPy
-in `keras_zoo.games`; this module holds only the network and its loss.
+in `keras_zoo.rl`; this module holds only the network and its loss.
 """
 
 import keras
@@ -85,7 +85,7 @@ def alphazero_net(board_shape=(3, 3, 2), num_moves=None, filters=64, num_blocks=
     """AlphaZero's policy-value network: a residual tower, a policy head and a value head.
 
     The input is the board as planes from the point of view of the player to move
-    (`keras_zoo.games`: plane 0 their stones, plane 1 the opponent's), so one network
+    (`keras_zoo.rl`: plane 0 their stones, plane 1 the opponent's), so one network
     plays both sides. The paper's tower is 19 or 39 blocks of 256 filters on a 19x19
     board; tic-tac-toe and Connect Four need far less.
 

@@ -1,10 +1,10 @@
-"""Board games and the search that plays them, for reinforcement learning: plain NumPy.
+"""Reinforcement learning besides the networks, in plain NumPy: games, search, control.
 
 The one home of everything in AlphaZero that is not the network (the network is
 `keras_zoo.models.rl.alphazero_net`): the rules (`boards`), reference players
 (`players`), and Monte Carlo tree search with batched self-play (`mcts`).
 
-    from keras_zoo.games import TicTacToe, self_play, model_evaluator
+    from keras_zoo.rl import TicTacToe, self_play, model_evaluator
     game = TicTacToe()
     data = self_play(game, model_evaluator(model), num_games=32, num_simulations=50)
     model.fit(data.planes, {"policy": data.policies, "value": data.values})
@@ -15,8 +15,8 @@ input, from the point of view of the player to move), `symmetries(planes, policy
 `num_moves`, `planes_shape`.
 """
 
-from keras_zoo.games.boards import ConnectFour, KInARow, TicTacToe
-from keras_zoo.games.mcts import (
+from keras_zoo.rl.boards import ConnectFour, KInARow, TicTacToe
+from keras_zoo.rl.mcts import (
     Evaluations,
     SelfPlayData,
     augment,
@@ -28,7 +28,7 @@ from keras_zoo.games.mcts import (
     self_play,
     uniform_evaluator,
 )
-from keras_zoo.games.players import (
+from keras_zoo.rl.players import (
     minimax_move_values,
     minimax_player,
     minimax_value,

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from keras_zoo.games.players import terminal_value
+from keras_zoo.rl.players import terminal_value
 
 
 class Evaluations:
