@@ -16,7 +16,9 @@ from keras_zoo.models.rl import compile_alphazero
 from keras_zoo.rl import (
     ConnectFour,
     TicTacToe,
+    arena,
     augment,
+    best_win_rate_vs_random,
     minimax_move_values,
     minimax_player,
     minimax_value,
@@ -156,6 +158,19 @@ def test_one_ply_player_wins_when_it_can_and_blocks_when_it_must():
     assert wins.count(1) >= 9
 
 
+def test_best_win_rate_vs_random_by_hand():
+    assert best_win_rate_vs_random(TTT, board(("XX.", "OO.", "...")), player=1) == 1.0
+    # O to move; X threatens cells 1 and 3, O cannot block both. O's best is cell 1:
+    # random X then wins at 3 (1/3), or plays 5 and O wins at 7 (1/3), or plays 7 and
+    # the game is drawn (1/3). Every other O move leaves X a third of a chance or more
+    # and O no win. So 1/3 for O.
+    assert best_win_rate_vs_random(TTT, board(("X.X", ".O.", "X.O")),
+                                   player=-1) == pytest.approx(1 / 3)
+    # from the empty board: the known figures of perfect play against random moves
+    assert best_win_rate_vs_random(TTT, player=1) == pytest.approx(0.9948, abs=1e-4)
+    assert best_win_rate_vs_random(TTT, player=-1) == pytest.approx(0.9386, abs=1e-4)
+
+
 # -------------------------------------------------------------------------------- MCTS
 
 
@@ -251,6 +266,26 @@ def test_lockstep_self_play_repeats_the_games_with_fewer_evaluations():
         np.testing.assert_array_equal(a.values[first:first + length, 0], winner * signs)
         first += length
     assert first == len(a.values)
+
+
+def test_arena_counts_and_colours():
+    # a perfect network (exact values) never loses to random moves or to perfect play
+    wins, draws, losses = arena(TTT, exact_evaluator, minimax_player, num_games=6,
+                                num_simulations=60)
+    assert (wins, draws, losses) == (0, 6, 0)
+    wins, draws, losses = arena(TTT, exact_evaluator, random_player, num_games=7,
+                                num_simulations=60)
+    assert wins + draws + losses == 7 and losses == 0 and wins >= 5
+    # a network that always wants the first free cell loses to perfect play, on both
+    # colours: the counts are from the network's side, not the first player's
+    def first_cell(planes):
+        return np.tile(np.eye(9)[0], (len(planes), 1)), np.zeros(len(planes))
+    result = arena(TTT, first_cell, minimax_player, num_games=4, num_simulations=1)
+    assert result[0] == 0 and result[2] >= 2, result
+    # the same games whether played alone or with others in lockstep (seeded per game)
+    assert arena(TTT, exact_evaluator, random_player, num_games=3, num_simulations=30,
+                 seed=5) == arena(TTT, exact_evaluator, random_player, num_games=3,
+                                  num_simulations=30, seed=5)
 
 
 def test_augment_multiplies_the_positions_by_eight():

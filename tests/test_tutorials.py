@@ -177,6 +177,17 @@ def test_gan_tutorial_trains_the_dcgan(tmp_path, run_in_process):
     assert (out / "dcgan_samples.png").stat().st_size > 5_000
 
 
+@pytest.mark.skipif(keras.backend.backend() != "jax",
+                    reason="the network is the same as for tic-tac-toe (smoke-tested on every "
+                           "backend); the Connect Four path is NumPy: checked once, on JAX")
+def test_alphazero_tutorial_plays_connect_four(tmp_path, run_in_process):
+    out = tmp_path / "out"
+    script = ROOT / "tutorials" / "alphazero_tictactoe.py"
+    result = check_smoke_run(script, run_in_process(script, "--game", "connect4", "--smoke",
+                                                    "--out", str(out)), out)
+    assert "game=connect4" in result and "win_rate_vs_one_ply=" in result
+
+
 @pytest.mark.bad_input
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow",
                     reason="the data path is NumPy, the same on every backend: checked once, "

@@ -2,7 +2,10 @@
 
 The one home of everything in AlphaZero that is not the network (the network is
 `keras_zoo.models.rl.alphazero_net`): the rules (`boards`), reference players
-(`players`), and Monte Carlo tree search with batched self-play (`mcts`).
+(`players`), and Monte Carlo tree search with batched self-play (`mcts`). And of policy
+gradients besides their networks (`policy_mlp`, `value_mlp`): a control environment,
+the lane-keeping car `LaneKeeping` (a `gymnasium.Env`), and REINFORCE with a baseline as
+a weighted loss in `fit` (`control`: `run_episodes`, `reinforce_batch`, `compile_policy`).
 
     from keras_zoo.rl import TicTacToe, self_play, model_evaluator
     game = TicTacToe()
@@ -16,9 +19,22 @@ input, from the point of view of the player to move), `symmetries(planes, policy
 """
 
 from keras_zoo.rl.boards import ConnectFour, KInARow, TicTacToe
+from keras_zoo.rl.control import (
+    MAX_WHEEL,
+    Batch,
+    Episode,
+    LaneKeeping,
+    compile_policy,
+    discounted_returns,
+    gaussian_policy,
+    reinforce_batch,
+    run_episodes,
+    softmax_policy,
+)
 from keras_zoo.rl.mcts import (
     Evaluations,
     SelfPlayData,
+    arena,
     augment,
     choose_move,
     mcts_player,
@@ -29,6 +45,7 @@ from keras_zoo.rl.mcts import (
     uniform_evaluator,
 )
 from keras_zoo.rl.players import (
+    best_win_rate_vs_random,
     minimax_move_values,
     minimax_player,
     minimax_value,
@@ -39,8 +56,11 @@ from keras_zoo.rl.players import (
 )
 
 __all__ = [
-    "ConnectFour", "Evaluations", "KInARow", "SelfPlayData", "TicTacToe", "augment",
-    "choose_move", "mcts_player", "minimax_move_values", "minimax_player", "minimax_value",
-    "model_evaluator", "one_ply_player", "play_match", "random_player", "search",
-    "search_many", "self_play", "terminal_value", "uniform_evaluator",
+    "Batch", "ConnectFour", "Episode", "Evaluations", "KInARow", "LaneKeeping", "MAX_WHEEL",
+    "SelfPlayData", "TicTacToe", "arena", "augment", "best_win_rate_vs_random",
+    "choose_move", "compile_policy", "discounted_returns", "gaussian_policy", "mcts_player",
+    "minimax_move_values", "minimax_player", "minimax_value", "model_evaluator",
+    "one_ply_player", "play_match", "random_player", "reinforce_batch", "run_episodes",
+    "search", "search_many", "self_play", "softmax_policy", "terminal_value",
+    "uniform_evaluator",
 ]

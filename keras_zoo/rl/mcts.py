@@ -261,6 +261,52 @@ def model_evaluator(model):
     return evaluate
 
 
+def arena(game, evaluate, opponent, num_games=100, num_simulations=50, seed=0,
+          **search_options):
+    """Matches of the searching network against `opponent`, all games in lockstep.
+
+    The network plays first in the even-numbered games and second in the odd ones, each
+    move the most visited of a `num_simulations` search without root noise (as
+    `mcts_player`, ties at random); the searches of all games waiting for the network
+    go to `evaluate` in one batch per simulation step, through one `Evaluations` cache
+    (the network does not change during the matches).
+
+    Args:
+        game: a game of `rl.boards`.
+        evaluate: `evaluate(planes) -> (priors, values)`, e.g. `model_evaluator(model)`.
+        opponent: a player `opponent(game, state, rng) -> move` (`rl.players`).
+        num_games: games to play; half with the network moving first (the extra one of
+            an odd count too).
+        num_simulations: simulations per network move.
+        seed: game g draws from `default_rng([seed, g])` (tie breaks, the opponent's
+            choices).
+        **search_options: c_puct (`search_many`); root noise stays off.
+
+    Returns:
+        (wins, draws, losses) of the network, counts summing to `num_games`.
+    """
+    search_options = {**search_options, "dirichlet_epsilon": 0.0}
+    evaluations = Evaluations(game, evaluate)
+    rngs = [np.random.default_rng([seed, g]) for g in range(num_games)]
+    states = [game.initial() for _ in range(num_games)]
+    network = [1 if g % 2 == 0 else -1 for g in range(num_games)]  # the network's colour
+    active = list(range(num_games))
+    while active:
+        ours = [g for g in active if game.to_move(states[g]) == network[g]]
+        if ours:
+            visits = search_many(game, [states[g] for g in ours], evaluations,
+                                 num_simulations, rngs=[rngs[g] for g in ours],
+                                 **search_options)
+            for g, counts in zip(ours, visits):
+                states[g] = game.play(states[g], choose_move(counts, 0, rngs[g]))
+        for g in active:
+            if g not in ours:
+                states[g] = game.play(states[g], opponent(game, states[g], rngs[g]))
+        active = [g for g in active if game.winner(states[g]) is None]
+    results = [game.winner(s) * colour for s, colour in zip(states, network)]
+    return results.count(1), results.count(0), results.count(-1)
+
+
 def mcts_player(evaluate, num_simulations=100, **search_options):
     """A player (see `games.players`) that plays the most visited move of a search."""
     def player(game, state, rng):

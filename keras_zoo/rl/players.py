@@ -6,6 +6,7 @@ them against each other. Values are always from the point of view of the player 
 """
 
 _MINIMAX = {}  # (game name, board bytes) -> value for the player to move
+_VS_RANDOM = {}  # (game name, board bytes, player) -> best chance to beat a random player
 
 
 def terminal_value(game, state):
@@ -40,6 +41,33 @@ def minimax_player(game, state, rng):
     values = minimax_move_values(game, state)
     best = max(values.values())
     return int(rng.choice([m for m, v in values.items() if v == best]))
+
+
+def best_win_rate_vs_random(game, state=None, player=None):
+    """The highest chance `player` can have of beating a random player from `state`.
+
+    Exact expectimax (memoized, small games only): `player` picks the move with the best
+    chance, the random player's moves are averaged. From the empty tic-tac-toe board it
+    is 0.995 moving first and 0.939 second: even perfect play cannot win every game
+    against a random opponent, who sometimes stumbles into the drawing moves.
+
+    Args:
+        state: a position (default: the empty board).
+        player: +1 or -1 (default: the player to move).
+    """
+    state = game.initial() if state is None else state
+    player = game.to_move(state) if player is None else player
+    key = (game.name, state.tobytes(), player)
+    if key not in _VS_RANDOM:
+        winner = game.winner(state)
+        if winner is not None:
+            _VS_RANDOM[key] = float(winner == player)
+        else:
+            chances = [best_win_rate_vs_random(game, game.play(state, m), player)
+                       for m in game.legal_moves(state)]
+            _VS_RANDOM[key] = max(chances) if game.to_move(state) == player else (
+                sum(chances) / len(chances))
+    return _VS_RANDOM[key]
 
 
 def random_player(game, state, rng):
