@@ -20,6 +20,7 @@ from keras_zoo.callbacks import StopOnNaN, TrainingDiverged
 from keras_zoo.summary import format_layer_table, shapes_only
 
 TUTORIALS = Path(__file__).resolve().parent.parent / "tutorials"  # in a source checkout
+RESULTS = TUTORIALS.parent / "scripts" / "results.py"  # renders the README's results table
 SMOKE_EXAMPLES = 512  # `train --smoke`: this many training images, one epoch
 PAD_AT_MOST = 4  # pixels; a slightly larger model input is zero-padded (LeNet-5: 28 -> 32)
 
@@ -58,6 +59,26 @@ def tutorials_using(name, folder=TUTORIALS):
     return sorted(p.name for p in folder.glob("*.py") if uses(p.read_text()))
 
 
+def reported_figures(tutorials, script=RESULTS):
+    """The README's results rows for these tutorial files: one line per row, "row: what:
+    tensorflow <headline (seconds)>, jax ..., torch ... (bar ...)", from the runs filed
+    under results/runs/ by the same code that renders the README's table."""
+    if not script.is_file():
+        return []
+    spec = importlib.util.spec_from_file_location("keras_zoo_results", script)
+    results = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(results)
+    newest, stems = results.latest(results.load_runs()), {Path(t).stem for t in tutorials}
+    lines = []
+    for row, (what, _, bar) in results.HEADLINES.items():
+        if row.split()[0] in stems:
+            cells = ", ".join(f"{b} {results.cell(newest[row, b])}" for b in results.BACKENDS
+                              if (row, b) in newest)
+            lines.append(f"{row}: {what}: {cells or 'no run filed'}"
+                         + (f" (bar {bar})" if bar else ""))
+    return lines
+
+
 def registered(name):
     """`model_info(name)`; an unknown name: the registry's did-you-mean line."""
     try:
@@ -67,7 +88,8 @@ def registered(name):
 
 
 def info(name, models):
-    """`info NAME`: summary, arguments, counts, shapes, layer table, tutorials.
+    """`info NAME`: summary, arguments, counts, shapes, tutorials and the figures the
+    README reports for them, the layer table.
 
     Args:
         name: registry name.
@@ -85,7 +107,10 @@ def info(name, models):
     print(f"input       {format_shapes(entry['inputs'])}")
     print(f"output      {format_shapes(entry['outputs'])}")
     if TUTORIALS.is_dir():
-        print(f"tutorials   {', '.join(tutorials_using(name)) or '-'}")
+        tutorials = tutorials_using(name)
+        print(f"tutorials   {', '.join(tutorials) or '-'}")
+        for i, line in enumerate(reported_figures(tutorials)):
+            print(f"{'figures' if i == 0 else '':<12}{line}")
     else:
         print("tutorials   - (the tutorials/ folder comes with a source checkout, not installed)")
     print()

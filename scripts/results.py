@@ -165,7 +165,7 @@ def seconds(run):
     return f"{value:.0f} s" if value >= 100 else f"{value:.1f} s"
 
 
-def _cell(run):
+def cell(run):
     return headline(run) + (f" ({seconds(run)})" if seconds(run) else "")
 
 
@@ -174,7 +174,7 @@ def readme_table(runs):
     lines = ["| tutorial | headline (latest run; seconds) | tensorflow | jax | torch | bar |",
              "|---|---|---|---|---|---|"]
     for name, (what, _, bar) in HEADLINES.items():
-        cells = [_cell(newest[name, b]) if (name, b) in newest else "not run" for b in BACKENDS]
+        cells = [cell(newest[name, b]) if (name, b) in newest else "not run" for b in BACKENDS]
         lines.append(f"| `{name}` | {what} | {' | '.join(cells)} | {bar} |")
     return "\n".join(lines)
 

@@ -163,9 +163,16 @@ def test_info(name, capsys):
     assert table or not entry["inputs"]  # only a model without a layer graph has none
 
 
-def test_info_names_the_tutorials(capsys, monkeypatch, tmp_path):
+def test_info_names_the_tutorials_and_their_figures(capsys, monkeypatch, tmp_path):
     assert main(["info", "lenet5"]) == 0
-    assert re.search(r"^tutorials .*lenet5_mnist\.py", capsys.readouterr().out, re.M)
+    out = capsys.readouterr().out
+    assert re.search(r"^tutorials .*lenet5_mnist\.py", out, re.M)
+    # the README's results row of each tutorial, cell for cell
+    readme = (cli.TUTORIALS.parent / "README.md").read_text()
+    row = next(line for line in readme.splitlines() if line.startswith("| `lenet5_mnist` |"))
+    cells = [c.strip() for c in row.strip("|").split("|")]  # name, what, tf, jax, torch, bar
+    figures = next(line for line in out.splitlines() if line.startswith("figures "))
+    assert f"tensorflow {cells[2]}, jax {cells[3]}, torch {cells[4]} (bar {cells[5]})" in figures
     monkeypatch.setattr(cli, "TUTORIALS", tmp_path / "absent")
     assert main(["info", "mlp"]) == 0
     assert "source checkout" in capsys.readouterr().out
