@@ -263,7 +263,8 @@ def savefig(fig, args, filename):
     return path
 
 
-def _cpu_model():
+def cpu_model():
+    """The CPU's model name (from /proc/cpuinfo where there is one)."""
     try:
         with open("/proc/cpuinfo") as f:
             return next(line.split(":", 1)[1].strip() for line in f
@@ -279,7 +280,7 @@ def provenance(args):
     return {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "seed": args.seed, "epochs": args.epochs, "batch_size": args.batch_size,
             "choices": args.choices,
-            "machine": {"cpu": _cpu_model(), "cores": os.cpu_count(),
+            "machine": {"cpu": cpu_model(), "cores": os.cpu_count(),
                         "os": platform.system().lower(), "arch": platform.machine()},
             "versions": {"python": platform.python_version(),
                          **{p: importlib.metadata.version(p) for p in packages}}}

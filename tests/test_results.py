@@ -72,3 +72,24 @@ def test_record_rejects_a_file_without_provenance(tmp_path):
 def test_formatting_by_hand():
     assert [results.fmt(v) for v in (0.97654, 23.94, True, None, float("nan"), 4)] == [
         "0.977", "23.9", "yes", "–", "–", "4"]
+
+
+def test_selfplay_figures_are_rendered_from_the_filed_runs(tmp_path):
+    way = {"seconds": 1.0, "calls": 10, "positions": 100, "moves": 20,
+           "leaves_per_second": 500, "positions_per_second": 100}
+    record = {"backend": "jax", "game": "tictactoe", "games": 32, "simulations": 25,
+              "repeats": 3, "parameters": 1000, "speedup": 12.5,
+              "ways": {"one leaf": {**way, "leaves_per_second": 40}, "lockstep": way,
+                       "lockstep+cache": {**way, "leaves_per_second": 1234}},
+              "run": {"date": "2026-12-05T01:02:03Z", "machine": {"cpu": "cpu", "cores": 2},
+                      "versions": {"keras": "3.15.1"}, "load_before": 0.1, "load_after": 1.9}}
+    (tmp_path / "jax_tictactoe.json").write_text(json.dumps(record))
+    runs = results.load_selfplay(tmp_path)
+    line = results.selfplay_line(runs)
+    assert "1,234 leaves/s against 40 one leaf at a time (12.5x) on jax" in line
+    readme = f"a\n{results.SELFPLAY_BEGIN}\nold\n{results.SELFPLAY_END}\nb"
+    assert results.readme_with_selfplay(readme, runs) == (
+        f"a\n{results.SELFPLAY_BEGIN}\n{line}\n{results.SELFPLAY_END}\nb")
+    page = "\n".join(results.selfplay_md(runs))
+    assert "| jax | tictactoe | lockstep+cache | 1.0 | 10 | 100 | 1,234 | 100 |" in page
+    assert "load 0.1 before / 1.9 after" in page
