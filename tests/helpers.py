@@ -162,3 +162,68 @@ def subprocess_env(backend):
     """Environment for a child Python process on another Keras backend."""
     return dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2",
                 PYTHONWARNINGS="ignore")
+
+
+def numpy_initializers_on_jax():
+    """On JAX (a no-op elsewhere), Keras' weight initializers draw from NumPy, seeded
+    by their Keras seed, so still reproducible; every other random number is Keras' own.
+
+    Keras' JAX random functions compile one XLA program per shape: building a model on
+    JAX compiles the initializer of every distinct weight shape: seconds for a deep model
+    with a cold compilation cache, as in CI; loading a file builds the layers first. The tests
+    build hundreds of models and never depend on Keras' initial values: numbers compared
+    across backends come from NumPy (`helpers.set_deterministic_weights`). Only the
+    initializers' module sees the change; dropout and the models' own noise, eager or
+    compiled, draw as they do for a user.
+    """
+    if keras.backend.backend() != "jax":
+        return
+    import types
+
+    import jax
+    from keras.src.backend.jax import random
+    from keras.src.initializers import random_initializers
+
+    def numpy_rng(seed):
+        key = seed
+        if jax.dtypes.issubdtype(seed.dtype, jax.dtypes.prng_key):
+            key = jax.random.key_data(seed)
+        return np.random.default_rng(np.asarray(key).astype("uint64").tolist())
+
+    def truncated(rng, shape):  # Keras' truncated normal: redraw beyond two deviations
+        values = rng.normal(size=shape)
+        while np.any(outside := np.abs(values) > 2):
+            values[outside] = rng.normal(size=int(outside.sum()))
+        return values
+
+    def compiled(seed):  # inside a traced function: Keras' own path
+        return isinstance(seed, jax.core.Tracer)
+
+    def array(values, dtype):
+        return jax.numpy.asarray(values, dtype=dtype or keras.config.floatx())
+
+    normal, uniform, truncated_normal = random.normal, random.uniform, random.truncated_normal
+
+    def numpy_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+        seed = random.jax_draw_seed(seed)
+        if compiled(seed):
+            return normal(shape, mean, stddev, dtype, seed)
+        return array(numpy_rng(seed).normal(mean, stddev, tuple(shape)), dtype)
+
+    def numpy_uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
+        seed = random.jax_draw_seed(seed)
+        if compiled(seed):
+            return uniform(shape, minval, maxval, dtype, seed)
+        return array(numpy_rng(seed).uniform(minval, maxval, tuple(shape)), dtype)
+
+    def numpy_truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+        seed = random.jax_draw_seed(seed)
+        if compiled(seed):
+            return truncated_normal(shape, mean, stddev, dtype, seed)
+        return array(mean + stddev * truncated(numpy_rng(seed), tuple(shape)), dtype)
+
+    initializers_random = types.ModuleType("numpy_initializer_random")
+    initializers_random.__dict__.update(vars(random))
+    initializers_random.normal, initializers_random.uniform = numpy_normal, numpy_uniform
+    initializers_random.truncated_normal = numpy_truncated_normal
+    random_initializers.random = initializers_random

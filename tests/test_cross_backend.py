@@ -62,7 +62,8 @@ import numpy as np
 import keras
 import keras_zoo  # registers keras_zoo's layers for safe-mode loading
 sys.path.insert(0, sys.argv[2])
-from helpers import flat, forward, from_npz
+from helpers import flat, forward, from_npz, numpy_initializers_on_jax
+numpy_initializers_on_jax()  # loading builds every layer first: no compile per shape
 
 results = {"backend": keras.backend.backend()}
 for npz in sorted(Path(sys.argv[1]).glob("*.npz")):
