@@ -326,6 +326,24 @@ MUTATIONS = [
         new="",
         description="MCTS backs a leaf's value up without alternating its sign per ply",
         selection=("tests/test_rl.py",)),
+    Mutation(
+        "reinforce_without_baseline", "rl", "keras_zoo/rl/control.py",
+        old="    advantages = returns - values\n",
+        new="    advantages = returns\n",
+        description="REINFORCE's advantages ignore the value network (no baseline)",
+        selection=("tests/test_control.py",)),
+    Mutation(
+        "gaussian_policy_loss_unscaled", "rl", "keras_zoo/rl/control.py",
+        old="loss_weights=[dims / (2.0 * sigma**2)]",
+        new="loss_weights=[1.0]",
+        description="the Gaussian policy's MSE lacks 1 / (2 sigma^2): not -log N(a; mu, sigma)",
+        selection=("tests/test_control.py",)),
+    Mutation(
+        "episodes_record_overwritten_observations", "rl", "keras_zoo/rl/control.py",
+        old="(observations[i].copy(), actions[i]",
+        new="(observations[i], actions[i]",
+        description="run_episodes records a view of the batch row that the next step overwrites",
+        selection=("tests/test_control.py",)),
 ]
 
 

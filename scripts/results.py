@@ -118,6 +118,11 @@ HEADLINES = {
                                             "lookahead",
                                             ["win_rate_vs_random", "win_rate_vs_one_ply"],
                                             "≥ 0.95 vs random"),
+    "policy_gradient_cartpole": ("CartPole-v1 return: last 20 training episodes / greedy",
+                                 ["mean_return", "greedy_return"], "≥ 475"),
+    "steering_output_design": ("lane-keeping greedy return, regression / classification",
+                               ["regression_return", "classification_return"],
+                               "regression higher"),
 }
 
 

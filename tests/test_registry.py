@@ -51,8 +51,8 @@ def compile_for(info, model, learning_rate=1e-2):
 
 
 # Builder arguments that set the width of a model's (first) output, in order of preference.
-OUTPUT_KEYS = ("num_classes", "horizon", "num_targets", "output_size", "target_vocab",
-               "vocab_size")
+OUTPUT_KEYS = ("num_classes", "num_actions", "horizon", "num_targets", "output_size",
+               "target_vocab", "vocab_size")
 
 
 def output_key(info):

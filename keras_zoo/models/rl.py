@@ -1,14 +1,18 @@
-"""Networks for reinforcement learning: AlphaZero's policy-value network.
+"""Networks for reinforcement learning: AlphaZero's policy-value network, and the policy
+and value networks of policy gradients.
 
 Lecture: "Neural networks: CNN, RNN, Transformer, RL" (NN for RL: "which move" is a
 classification, "how good" a regression; AlphaZero: a ResNet backbone with a policy
 network and a value network, guiding Monte Carlo tree search).
 Silver et al., "Mastering the game of Go without human knowledge", Nature 2017 (the
 network) and "A general reinforcement learning algorithm that masters chess, shogi and
-Go through self-play", Science 2018 (AlphaZero).
+Go through self-play", Science 2018 (AlphaZero). Williams, "Simple statistical
+gradient-following algorithms for connectionist reinforcement learning", Machine
+Learning 1992 (REINFORCE: `policy_mlp`, with `value_mlp` as its baseline).
 
 The games, the tree search and self-play that produce the training data are plain NumPy
-in `keras_zoo.rl`; this module holds only the network and its loss.
+in `keras_zoo.rl`, and so are the control environments and the policy-gradient updates
+(`keras_zoo.rl.control`); this module holds only the networks and AlphaZero's loss.
 """
 
 import keras
@@ -16,6 +20,7 @@ import numpy as np
 from keras import layers
 
 from keras_zoo.layers import checked_input
+from keras_zoo.models.autoencoder import apply_dense_stack
 from keras_zoo.models.base import ZooModel
 from keras_zoo.models.resnet import BN_EPSILON, BN_MOMENTUM, apply_basic_block
 from keras_zoo.registry import register_model
@@ -131,3 +136,54 @@ def compile_alphazero(model, learning_rate=1e-3, weight_decay=1e-4):
                   loss={"policy": keras.losses.CategoricalCrossentropy(from_logits=True),
                         "value": keras.losses.MeanSquaredError()})
     return model
+
+
+# --- Policy gradients: a policy network and a value network over an observation vector ---
+# (tanh hidden units, as in the policy-gradient papers: bounded, smooth outputs)
+
+@register_model(smoke={"units": (8, 8)})
+def policy_mlp(observation_dim=4, num_actions=2, units=(64, 64), activation="tanh",
+               name="policy_mlp"):
+    """A policy network: an observation vector -> one output per action.
+
+    With discrete actions the outputs are the logits of a softmax policy pi(a | s) (train
+    it with `SparseCategoricalCrossentropy(from_logits=True)` weighted by the advantages:
+    REINFORCE); with a continuous action they are the mean of a Gaussian policy (a
+    weighted MSE). `keras_zoo.rl.control` has both updates.
+
+    Args:
+        observation_dim: length of the observation (4 for CartPole).
+        num_actions: number of discrete actions, or of continuous action dimensions.
+        units: hidden widths.
+        activation: hidden activation.
+        name: model name.
+
+    Returns:
+        A functional `keras.Model` mapping (batch, observation_dim) to (batch, num_actions).
+    """
+    inputs, x = checked_input((observation_dim,), name="observation")
+    x = apply_dense_stack(x, units, activation, name="policy_hidden")  # (b, units[-1])
+    outputs = layers.Dense(num_actions, name="policy")(x)  # (b, num_actions)
+    return ZooModel(inputs, outputs, name=name)
+
+
+@register_model(task="regression", smoke={"units": (8, 8)})
+def value_mlp(observation_dim=4, units=(64, 64), activation="tanh", name="value_mlp"):
+    """A value network: an observation vector -> the expected return V(s).
+
+    The baseline of REINFORCE (the critic of actor-critic): fitted with MSE to the
+    returns, it turns returns into advantages A = G - V(s).
+
+    Args:
+        observation_dim: length of the observation (4 for CartPole).
+        units: hidden widths.
+        activation: hidden activation.
+        name: model name.
+
+    Returns:
+        A functional `keras.Model` mapping (batch, observation_dim) to (batch, 1).
+    """
+    inputs, x = checked_input((observation_dim,), name="observation")
+    x = apply_dense_stack(x, units, activation, name="value_hidden")  # (b, units[-1])
+    outputs = layers.Dense(1, name="value")(x)  # (b, 1)
+    return ZooModel(inputs, outputs, name=name)

@@ -7,13 +7,11 @@ algorithms for connectionist reinforcement learning", Machine Learning 1992 (REI
 Sutton & Barto, "Reinforcement Learning: An Introduction", 2nd ed. 2018, section 13.4
 (REINFORCE with baseline).
 
-- `LaneKeeping`: a `gymnasium.Env` (reset / step / spaces, like CartPole): a car on a
-  road whose curvature changes smoothly at random, steered by the steering-wheel angle
-  (`actions="continuous"`) or by left / still / right (`actions="discrete"`).
-- Policy gradients, plain NumPy around Keras models: `discounted_returns`,
-  `run_episodes` (one episode in each of a list of environments, stepped together: the
-  network is called once per step for all of them), `softmax_policy` /
-  `gaussian_policy` (how actions are drawn), `reinforce_batch` (episodes -> observations,
+- `LaneKeeping`: a `gymnasium.Env` (like CartPole): a car on a road of smoothly random
+  curvature, steered by the wheel angle (continuous) or by left / still / right.
+- Policy gradients, NumPy around Keras models: `run_episodes` (a list of environments
+  stepped together, one network call per step for all), `softmax_policy` /
+  `gaussian_policy`, `discounted_returns`, `reinforce_batch` (episodes -> observations,
   actions, advantages, value targets) and `compile_policy` (the loss).
 
 REINFORCE as a weighted loss. The policy gradient is E[A(s, a) grad log pi(a | s)], with
@@ -49,15 +47,17 @@ class LaneKeeping(gymnasium.Env):
     three sines of random periods (4-12 s), phases and weights, at most `max_curvature`
     (1/100 m: a bend of radius 100 m, taken with w about 23°).
 
-    Utility (the reward): 1 - (y / HALF_WIDTH)^2 for every step that ends in the lane,
-    0 for the step that leaves it, which ends the episode (terminated). Staying in the
-    lane is worth the most (every later step is lost with it), and among the ways of
-    staying the centre is worth most: a margin against the next bend. Steering itself
-    costs nothing: the two action designs are compared on where the car goes, and their
-    smoothness is measured, not rewarded. Episodes are truncated after `max_steps`.
+    Utility (the reward), what a passenger wants, in order: 1 - (y / HALF_WIDTH)^2 -
+    comfort ((w - w_before) / WHEEL_UNIT)^2 for every step that ends in the lane, 0 for
+    the step that leaves it, which ends the episode (terminated). Staying in the lane is
+    worth the most (every later step is lost with it); among the ways of staying, the
+    centre is worth most (a margin against the next bend), and a calm wheel: a jerk of
+    45° within a step costs `comfort` (0.05), a twentieth of a step's worth. Episodes are
+    truncated after `max_steps`.
 
-    Observation (4 floats, about [-1, 1]): y / HALF_WIDTH, psi / HEADING_SCALE, the
-    curvature here and LOOKAHEAD_STEPS ahead, each / max_curvature.
+    Observation (5 floats, about [-1, 1]): y / HALF_WIDTH, psi / HEADING_SCALE, the
+    curvature here and LOOKAHEAD_STEPS ahead, each / max_curvature, and the wheel angle
+    of the step before / WHEEL_UNIT (the comfort term depends on it).
 
     Args:
         actions: "continuous": a `Box` of one float, the wheel angle in degrees.
@@ -66,6 +66,7 @@ class LaneKeeping(gymnasium.Env):
             alternating between them can follow any bend.
         max_steps: time limit in steps (200 steps of 0.1 s: 20 s, 300 m).
         max_curvature: the sharpest bend, 1/m; 0 gives a straight road.
+        comfort: the cost of turning the wheel by WHEEL_UNIT within one step.
 
     `reset(seed=..., options={"offset": y, "heading": psi})` may set the start, which is
     otherwise drawn (|y| < 0.5 m, |psi| < 0.03 rad). Seeded, everything is deterministic.
@@ -77,12 +78,14 @@ class LaneKeeping(gymnasium.Env):
     HEADING_SCALE = 0.1  # rad: the observation's unit of heading error (about 6°)
     LOOKAHEAD_STEPS = 10  # the curvature 1 s (15 m) ahead is observed
     DISCRETE_WHEEL = (45.0, 0.0, -45.0)  # degrees: left, still, right
+    WHEEL_UNIT = 45.0  # degrees: the observation's and the comfort term's unit of wheel
 
-    def __init__(self, actions="continuous", max_steps=200, max_curvature=0.01):
+    def __init__(self, actions="continuous", max_steps=200, max_curvature=0.01, comfort=0.05):
         if actions not in ("continuous", "discrete"):
             raise ValueError(f"actions must be 'continuous' or 'discrete', got {actions!r}")
         self.actions, self.max_steps, self.max_curvature = actions, max_steps, max_curvature
-        self.observation_space = gymnasium.spaces.Box(-np.inf, np.inf, (4,), np.float32)
+        self.comfort = comfort
+        self.observation_space = gymnasium.spaces.Box(-np.inf, np.inf, (5,), np.float32)
         self.action_space = (gymnasium.spaces.Discrete(3) if actions == "discrete" else
                              gymnasium.spaces.Box(-MAX_WHEEL, MAX_WHEEL, (1,), np.float32))
 
@@ -96,7 +99,7 @@ class LaneKeeping(gymnasium.Env):
             weights * np.sin(2 * np.pi * t / periods + phases), axis=1)
         self.offset = float(options.get("offset", rng.uniform(-0.5, 0.5)))
         self.heading = float(options.get("heading", rng.uniform(-0.03, 0.03)))
-        self.steps = 0
+        self.steps, self.wheel = 0, 0.0  # the wheel starts straight
         return self._observation(), {}
 
     def wheel_angle(self, action):
@@ -114,8 +117,10 @@ class LaneKeeping(gymnasium.Env):
         self.heading += (v * np.tan(delta) / self.WHEELBASE - v * curvature) * self.DT
         self.offset += v * np.sin(self.heading) * self.DT
         self.steps += 1
+        jerk, self.wheel = (wheel - self.wheel) / self.WHEEL_UNIT, wheel
         terminated = abs(self.offset) > self.HALF_WIDTH
-        reward = 0.0 if terminated else 1.0 - (self.offset / self.HALF_WIDTH) ** 2
+        reward = 0.0 if terminated else (1.0 - (self.offset / self.HALF_WIDTH) ** 2
+                                         - self.comfort * jerk**2)
         truncated = not terminated and self.steps >= self.max_steps
         info = {"offset": self.offset, "heading": self.heading, "curvature": curvature,
                 "wheel_angle": wheel}
@@ -125,7 +130,8 @@ class LaneKeeping(gymnasium.Env):
         scale = self.max_curvature or 1.0
         return np.array([self.offset / self.HALF_WIDTH, self.heading / self.HEADING_SCALE,
                          self.road[self.steps] / scale,
-                         self.road[self.steps + self.LOOKAHEAD_STEPS] / scale], np.float32)
+                         self.road[self.steps + self.LOOKAHEAD_STEPS] / scale,
+                         self.wheel / self.WHEEL_UNIT], np.float32)
 
 
 def discounted_returns(rewards, gamma, bootstrap=0.0):
@@ -187,7 +193,7 @@ def run_episodes(envs, act, seeds):
             obs, reward, terminated, cut, info = envs[i].step(actions[i])
             for log, value in zip(logs[i], (observations[i].copy(), actions[i], reward, info)):
                 log.append(value)
-            observations[i] = obs  # (the row was copied: it is overwritten here)
+            observations[i] = obs  # overwrites the row: the log holds a copy
             running[i], truncated[i] = not (terminated or cut), cut and not terminated
     return [Episode(np.array(o), np.array(a), np.array(r, np.float64), bool(cut),
                     observations[i].copy(), infos)
