@@ -282,6 +282,11 @@ def test_arena_counts_and_colours():
         return np.tile(np.eye(9)[0], (len(planes), 1)), np.zeros(len(planes))
     result = arena(TTT, first_cell, minimax_player, num_games=4, num_simulations=1)
     assert result[0] == 0 and result[2] >= 2, result
+    # one side only: moving first, the exact-value search wins these seeded games
+    assert arena(TTT, exact_evaluator, random_player, num_games=4, num_simulations=60,
+                 colours=(1,)) == (4, 0, 0)
+    with pytest.raises(ValueError, match="colours"):
+        arena(TTT, exact_evaluator, random_player, num_games=2, colours=(0,))
     # the same games whether played alone or with others in lockstep (seeded per game)
     assert arena(TTT, exact_evaluator, random_player, num_games=3, num_simulations=30,
                  seed=5) == arena(TTT, exact_evaluator, random_player, num_games=3,

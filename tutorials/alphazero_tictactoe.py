@@ -91,18 +91,25 @@ tutorial.savefig(fig, args, "alphazero_rounds.png")
 
 # %% Final matches: FINAL games against each opponent, and a search without the network
 # (uniform priors, value 0: only finished games count) for what the network adds
-final = {name: arena(game, evaluate, player, FINAL, SIMULATIONS, seed=10_000)
-         for name, player in (("random", random_player), (strong_name, strong))}
+sides = {side: arena(game, evaluate, random_player, FINAL // 2, SIMULATIONS, seed=10_000,
+                     colours=(colour,)) for side, colour in (("first", 1), ("second", -1))}
+final = {"random": tuple(int(n) for n in np.add(sides["first"], sides["second"])),
+         strong_name: arena(game, evaluate, strong, FINAL, SIMULATIONS, seed=10_000)}
 plain = {name: arena(game, uniform_evaluator(game.num_moves), player, FINAL, SIMULATIONS,
                      seed=10_000) for name, player in (("random", random_player),
                                                        (strong_name, strong))}
 for name in final:
     print(f"vs {name}: network + search W/D/L {final[name]}, search alone {plain[name]} "
           f"({SIMULATIONS} simulations per move, {FINAL} games)")
-if TICTACTOE:  # the best any player can do against random moves, computed exactly
-    best = (best_win_rate_vs_random(game, player=1) + best_win_rate_vs_random(game, player=-1)) / 2
-    print(f"the best possible win rate against a random player: {best:.3f} "
-          "(random moves sometimes draw even against perfect play)")
+best = {side: best_win_rate_vs_random(game, player=colour) if TICTACTOE else None
+        for side, colour in (("first", 1), ("second", -1))}  # exact: small games only
+for side in sides:
+    print(f"vs random, moving {side}: W/D/L {sides[side]}" + (
+        f"; the best any player can do (expectimax, exact): {best[side]:.3f}" if TICTACTOE
+        else ""))
+# Moving second, random moves sometimes stumble into a draw even against perfect play.
+# The search assumes the opponent answers well, so among drawing moves it does not pick
+# the one where a random opponent most often goes wrong: that is the gap to the best.
 
 # %% Figure: where the search looks in a position that must be blocked
 if TICTACTOE:  # X has two on the diagonal, O to move must take the corner (cell 8)
@@ -131,6 +138,10 @@ def rate(counts, k):
 
 tutorial.report(args, game=args.game, rounds=ROUNDS, games=FINAL,
                 win_rate_vs_random=rate(final["random"], 0),
+                **({"best_possible_vs_random": (best["first"] + best["second"]) / 2}
+                   if TICTACTOE else {}),
+                win_rate_vs_random_first=rate(sides["first"], 0),
+                win_rate_vs_random_second=rate(sides["second"], 0),
                 **{f"loss_rate_vs_{strong_name}": rate(final[strong_name], 2),
                    f"win_rate_vs_{strong_name}": rate(final[strong_name], 0)},
                 search_alone_win_rate_vs_random=rate(plain["random"], 0),

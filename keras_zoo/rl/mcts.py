@@ -262,10 +262,11 @@ def model_evaluator(model):
 
 
 def arena(game, evaluate, opponent, num_games=100, num_simulations=50, seed=0,
-          **search_options):
+          colours=(1, -1), **search_options):
     """Matches of the searching network against `opponent`, all games in lockstep.
 
-    The network plays first in the even-numbered games and second in the odd ones, each
+    The network plays first in the even-numbered games and second in the odd ones (by
+    default: see `colours`), each
     move the most visited of a `num_simulations` search without root noise (as
     `mcts_player`, ties at random); the searches of all games waiting for the network
     go to `evaluate` in one batch per simulation step, through one `Evaluations` cache
@@ -275,11 +276,12 @@ def arena(game, evaluate, opponent, num_games=100, num_simulations=50, seed=0,
         game: a game of `rl.boards`.
         evaluate: `evaluate(planes) -> (priors, values)`, e.g. `model_evaluator(model)`.
         opponent: a player `opponent(game, state, rng) -> move` (`rl.players`).
-        num_games: games to play; half with the network moving first (the extra one of
-            an odd count too).
+        num_games: games to play.
         num_simulations: simulations per network move.
         seed: game g draws from `default_rng([seed, g])` (tie breaks, the opponent's
             choices).
+        colours: the network's side in game g is `colours[g % len(colours)]`: +1 moves
+            first, -1 second; `(1,)` or `(-1,)` for one side only.
         **search_options: c_puct (`search_many`); root noise stays off.
 
     Returns:
@@ -289,7 +291,10 @@ def arena(game, evaluate, opponent, num_games=100, num_simulations=50, seed=0,
     evaluations = Evaluations(game, evaluate)
     rngs = [np.random.default_rng([seed, g]) for g in range(num_games)]
     states = [game.initial() for _ in range(num_games)]
-    network = [1 if g % 2 == 0 else -1 for g in range(num_games)]  # the network's colour
+    if not set(colours) <= {1, -1} or not colours:
+        raise ValueError(f"arena: colours={colours!r} must be a non-empty sequence of +1 "
+                         "(moves first) and -1 (moves second)")
+    network = [colours[g % len(colours)] for g in range(num_games)]  # the network's side
     active = list(range(num_games))
     while active:
         ours = [g for g in active if game.to_move(states[g]) == network[g]]
