@@ -32,8 +32,8 @@ DATA_HELP = ("embedded (default): 5,000 MNIST digits shipped with a dependency, 
              "the others: tensorflow-datasets (network, or a prepared copy)")
 FORMATS = ("tf_saved_model", "litert", "torch", "onnx", "openvino")
 FORMAT_HELP = ("Keras' export format: tf_saved_model (TensorFlow, JAX backends), litert "
-               "(TensorFlow), torch (PyTorch); onnx and openvino need their packages; "
-               "see docs/cli.md")
+               "(TensorFlow), torch (PyTorch); onnx (every backend) and openvino "
+               "(TensorFlow, PyTorch) need keras_zoo[export]; see docs/cli.md")
 
 
 # ---------------------------------------------------------------------------- the index

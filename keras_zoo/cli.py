@@ -9,6 +9,7 @@ export) raises `CliError`, which `__main__` prints as one line.
 import importlib.util
 import re
 import sys
+import warnings
 from pathlib import Path
 
 import keras
@@ -255,15 +256,22 @@ def evaluate(path, data="embedded"):
 # ----------------------------------------------------------------------------- export
 
 # Format -> {backend: modules it needs}; a backend not listed cannot export that format.
+# onnx on PyTorch: Keras exports a free batch size through TorchScript, which needs onnx
+# only (onnxscript is for its dynamo path, taken only when every dimension is fixed).
 EXPORT_FORMATS = {
     "tf_saved_model": {"tensorflow": (), "jax": (), "torch": ("torch_xla",)},
     "litert": {"tensorflow": (), "torch": ("litert_torch",)},
     "torch": {"torch": ()},
-    "onnx": {"tensorflow": ("tf2onnx", "onnx"), "jax": ("jax2onnx", "onnx"),
-             "torch": ("onnx", "onnxscript")},
-    "openvino": {"tensorflow": ("openvino",), "jax": ("openvino",), "torch": ("openvino",)},
+    "onnx": {"tensorflow": ("tf2onnx", "onnx"), "jax": ("jax2onnx", "onnx"), "torch": ("onnx",)},
+    "openvino": {"tensorflow": ("openvino",), "torch": ("openvino",)},
 }
 EXPORT_SUFFIX = {"litert": ".tflite", "torch": ".pt2", "onnx": ".onnx", "openvino": ".xml"}
+# (format, backend) -> why Keras tries that combination but cannot finish it, whatever is
+# installed: said instead of "Keras exports F on ..., not B".
+EXPORT_BROKEN = {
+    ("openvino", "jax"): "Keras converts JAX through jax2tf, whose XlaCallModule op "
+                         "OpenVINO cannot convert",
+}
 
 
 def export_problem(fmt, backend=None):
@@ -272,8 +280,10 @@ def export_problem(fmt, backend=None):
     needs = EXPORT_FORMATS[fmt]
     if backend not in needs:
         where = " or ".join(needs)
-        return (f"Keras exports {fmt} on the {where} backend, not {backend}; "
-                f"rerun with KERAS_BACKEND={next(iter(needs))} (a .keras file loads anywhere)")
+        rerun = f"rerun with KERAS_BACKEND={next(iter(needs))} (a .keras file loads anywhere)"
+        if (fmt, backend) in EXPORT_BROKEN:
+            return f"{fmt} export fails on {backend}: {EXPORT_BROKEN[fmt, backend]}; {rerun}"
+        return f"Keras exports {fmt} on the {where} backend, not {backend}; {rerun}"
     missing = [m for m in needs[backend] if importlib.util.find_spec(m) is None]
     if missing:
         packages = " ".join(m.replace("_", "-") for m in missing)
@@ -282,6 +292,20 @@ def export_problem(fmt, backend=None):
         return (f"{fmt} export on the {backend} backend needs {', '.join(missing)}, "
                 f"not installed here (pip install {packages}){rerun}")
     return None
+
+
+def input_signature(model):
+    """Keras' own export signature of a model with known inputs (`keras.InputSpec`s, batch
+    dimension free), or None for a subclassed model. Keras' ONNX exporter asks for one
+    when the model has never been called, as a model loaded from a file has not."""
+    if not getattr(model, "inputs", None):
+        return None
+
+    def spec(tensor):
+        return keras.InputSpec(shape=(None, *tensor.shape[1:]), dtype=tensor.dtype,
+                               name=tensor.name)
+
+    return [keras.tree.map_structure(spec, model.input)]
 
 
 def export(path, out, fmt):
@@ -301,10 +325,18 @@ def export(path, out, fmt):
         import torch  # Keras' default traces batch size 1 and keeps it fixed: free it
 
         kwargs["dynamic_shapes"] = {0: torch.export.Dim("batch")}
+    signature = input_signature(model) if fmt == "onnx" else None
+    if signature:  # else Keras' "The model provided has never called"
+        kwargs["input_signature"] = signature
     try:
-        model.export(str(out), format=fmt, verbose=False, **kwargs)
+        with warnings.catch_warnings():  # PyTorch's tracer warnings, which Keras means to hide
+            warnings.filterwarnings("ignore", message="Converting a tensor to a Python")
+            model.export(str(out), format=fmt, verbose=False, **kwargs)
     except Exception as err:  # noqa: BLE001 - any exporter failure: one line, not a traceback
-        first = str(err).splitlines()[0][:300] if str(err) else ""
+        lines = [line.strip(" -") for line in str(err).splitlines() if line.strip()]
+        # OpenVINO's first line is a source location; the op it cannot convert comes later
+        first = next((line for line in lines if "No conversion rule" in line),
+                     lines[0] if lines else "")[:300]
         raise CliError(f"exporting {path} as {fmt} failed: {type(err).__name__}: {first}") from None
     print(f"exported {path} to {out} ({fmt})")
     return 0
