@@ -42,9 +42,11 @@ game = TicTacToe() if TICTACTOE else ConnectFour()
 # rounds' positions train the network. Matches after each round: CHECK games per opponent.
 ROUNDS, GAMES, SIMULATIONS, BUFFER, CHECK = (20, 64, 50, 4, 50) if TICTACTOE else (
     10, 32, 50, 4, 50)
-FINAL = 400  # games per opponent at the end (half with the network moving first)
+# The final matches: FINAL games per opponent (half with the network moving first), PLAY
+# simulations per move (a deeper search than in self-play, for tic-tac-toe)
+FINAL, PLAY = (400, 100) if TICTACTOE else (200, 50)
 if args.smoke:
-    ROUNDS, GAMES, SIMULATIONS, CHECK, FINAL = 2, 8, 8, 10, 20
+    ROUNDS, GAMES, SIMULATIONS, CHECK, FINAL, PLAY = 2, 8, 8, 10, 20, 8
 # The strong opponent: perfect play (minimax) where the game is small enough to solve;
 # for Connect Four, a one-ply lookahead (wins when it can, blocks when it must).
 strong, strong_name = (minimax_player, "perfect") if TICTACTOE else (one_ply_player,
@@ -91,16 +93,16 @@ tutorial.savefig(fig, args, "alphazero_rounds.png")
 
 # %% Final matches: FINAL games against each opponent, and a search without the network
 # (uniform priors, value 0: only finished games count) for what the network adds
-sides = {side: arena(game, evaluate, random_player, FINAL // 2, SIMULATIONS, seed=10_000,
+sides = {side: arena(game, evaluate, random_player, FINAL // 2, PLAY, seed=10_000,
                      colours=(colour,)) for side, colour in (("first", 1), ("second", -1))}
 final = {"random": tuple(int(n) for n in np.add(sides["first"], sides["second"])),
-         strong_name: arena(game, evaluate, strong, FINAL, SIMULATIONS, seed=10_000)}
-plain = {name: arena(game, uniform_evaluator(game.num_moves), player, FINAL, SIMULATIONS,
+         strong_name: arena(game, evaluate, strong, FINAL, PLAY, seed=10_000)}
+plain = {name: arena(game, uniform_evaluator(game.num_moves), player, FINAL, PLAY,
                      seed=10_000) for name, player in (("random", random_player),
                                                        (strong_name, strong))}
 for name in final:
     print(f"vs {name}: network + search W/D/L {final[name]}, search alone {plain[name]} "
-          f"({SIMULATIONS} simulations per move, {FINAL} games)")
+          f"({PLAY} simulations per move, {FINAL} games)")
 best = {side: best_win_rate_vs_random(game, player=colour) if TICTACTOE else None
         for side, colour in (("first", 1), ("second", -1))}  # exact: small games only
 for side in sides:
