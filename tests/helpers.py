@@ -174,7 +174,8 @@ def numpy_initializers_on_jax():
     build hundreds of models and never depend on Keras' initial values: numbers compared
     across backends come from NumPy (`helpers.set_deterministic_weights`). Only the
     initializers' module sees the change; dropout and the models' own noise, eager or
-    compiled, draw as they do for a user.
+    compiled, draw as they do for a user. A child process whose numbers are compared with
+    the test process's calls it too (tests/test_tutorials.py's killed run).
     """
     if keras.backend.backend() != "jax":
         return

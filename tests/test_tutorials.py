@@ -308,13 +308,16 @@ def test_training_diverged_prints_one_line_without_traceback(capsys):
 KILL_AFTER_FIRST_BACKUP = """
 import os, runpy, signal, sys
 import keras
+sys.path.insert(0, sys.argv[1])  # tests/: initial weights drawn as in the test process
+from helpers import numpy_initializers_on_jax
+numpy_initializers_on_jax()
 back_up = keras.callbacks.BackupAndRestore.on_epoch_end
 def on_epoch_end(self, epoch, logs=None):
     back_up(self, epoch, logs)
     if epoch == 0:
         os.kill(os.getpid(), signal.SIGKILL)
 keras.callbacks.BackupAndRestore.on_epoch_end = on_epoch_end
-sys.argv = sys.argv[1:]
+sys.argv = sys.argv[2:]
 runpy.run_path(sys.argv[0], run_name="__main__")
 """
 
@@ -342,7 +345,8 @@ def test_resume_continues_a_killed_run_as_if_never_interrupted(tmp_path, run_in_
     flags = ("--smoke", "--epochs", "2")
     out = tmp_path / "resumed"
     killed = subprocess.Popen(
-        [sys.executable, "-c", KILL_AFTER_FIRST_BACKUP, str(script), *flags, "--out", str(out)],
+        [sys.executable, "-c", KILL_AFTER_FIRST_BACKUP, str(ROOT / "tests"), str(script),
+         *flags, "--out", str(out)],
         cwd=tmp_path, env=child_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True)
     try:
