@@ -46,7 +46,7 @@ ROUNDS, GAMES, SIMULATIONS, BUFFER, CHECK = (20, 64, 50, 4, 50) if TICTACTOE els
 # simulations per move (a deeper search than in self-play, for tic-tac-toe)
 FINAL, PLAY = (400, 100) if TICTACTOE else (200, 50)
 if args.smoke:
-    ROUNDS, GAMES, SIMULATIONS, CHECK, FINAL, PLAY = 2, 8, 8, 10, 20, 8
+    ROUNDS, GAMES, SIMULATIONS, CHECK, FINAL, PLAY = 2, 8, 8, 6, 10, 8
 # The strong opponent: perfect play (minimax) where the game is small enough to solve;
 # for Connect Four, a one-ply lookahead (wins when it can, blocks when it must).
 strong, strong_name = (minimax_player, "perfect") if TICTACTOE else (one_ply_player,
