@@ -287,7 +287,7 @@ def test_arena_counts_and_colours():
                  colours=(1,)) == (4, 0, 0)
     with pytest.raises(ValueError, match="colours"):
         arena(TTT, exact_evaluator, random_player, num_games=2, colours=(0,))
-    # the same games whether played alone or with others in lockstep (seeded per game)
+    # every game draws from its own seeded generator: the same matches again, the same counts
     assert arena(TTT, exact_evaluator, random_player, num_games=3, num_simulations=30,
                  seed=5) == arena(TTT, exact_evaluator, random_player, num_games=3,
                                   num_simulations=30, seed=5)
