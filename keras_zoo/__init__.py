@@ -17,7 +17,8 @@ if _backend is not None and _backend not in _BACKENDS:
         f"expected one of {', '.join(_BACKENDS)}"
     )
 
-from keras_zoo import layers, models  # noqa: E402,F401  (registers layers and models)
+# layers and models register themselves; distribute and precision: keras_zoo.<module>.<fn>
+from keras_zoo import distribute, layers, models, precision  # noqa: E402,F401
 from keras_zoo.registry import (  # noqa: E402
     ModelInfo,
     build,

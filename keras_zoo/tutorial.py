@@ -7,10 +7,12 @@
     tutorial.report(args, test_accuracy=0.97)
 
 Flags: --epochs, --batch-size, --data {embedded,full}, --smoke (a few seconds, for
-tests), --out (figures, metrics.json and each fit's history CSV), --seed, --resume
-(continue an interrupted run from the backup in --out), --save DIR (each trained model
-as a .keras file), --tensorboard DIR (TensorBoard logs; needs the `tensorboard` package);
-plus any choice flags a tutorial names. The backend is never set here: it is whatever
+tests), --out (figures, metrics.json and each fit's history CSV), --seed, --precision
+{float32,mixed_bfloat16,mixed_float16} (`keras_zoo.precision`), --distribute {none,data}
+(data-parallel over all devices, JAX only: `keras_zoo.distribute`), --resume (continue
+an interrupted run from the backup in --out), --save DIR (each trained model as a .keras
+file), --tensorboard DIR (TensorBoard logs; needs the `tensorboard` package); plus any
+choice flags a tutorial names. The backend is never set here: it is whatever
 `KERAS_BACKEND` says.
 
 In a Jupyter kernel (a notebook made by `python -m keras_zoo notebooks`) the kernel's own
@@ -44,6 +46,7 @@ from pathlib import Path
 
 import keras
 
+from keras_zoo import distribute, precision
 from keras_zoo.callbacks import Backup, HistoryCSV, SaveModel, StopOnNaN, TrainingStopped
 from keras_zoo.datasets import DATA_CHOICES, DatasetUnavailableError
 
@@ -86,8 +89,9 @@ def setup(description, *, epochs=None, batch_size=None, data=DATA_CHOICES, resum
 
     Returns:
         `argparse.Namespace` with epochs, batch_size, data, smoke, out (a `Path`), seed,
-        resumable, resume (False where not resumable), save and tensorboard (`Path`s or
-        None), the extra choices, name (the script's name) and backend.
+        precision, distribute, resumable, resume (False where not resumable), save and
+        tensorboard (`Path`s or None), the extra choices, name (the script's name) and
+        backend.
     """
     if in_notebook():  # the kernel's argv is its own (-f kernel.json): flags from the env
         script = os.environ.get("KERAS_ZOO_TUTORIAL", "notebook")
@@ -115,6 +119,10 @@ def setup(description, *, epochs=None, batch_size=None, data=DATA_CHOICES, resum
     parser.add_argument("--out", type=Path, default=Path("out") / script,
                         help="folder for figures and metrics.json")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--precision", choices=precision.POLICIES, default="float32",
+                        help="mixed_*: 16-bit compute, float32 weights and outputs")
+    parser.add_argument("--distribute", choices=("none", "data"), default="none",
+                        help="data: split each batch over all devices (JAX)")
     if resumable:
         parser.add_argument("--resume", action="store_true",
                             help="continue an interrupted run from the backup in --out")
@@ -140,12 +148,22 @@ def setup(description, *, epochs=None, batch_size=None, data=DATA_CHOICES, resum
         parser.error("--tensorboard needs the tensorboard package: pip install tensorboard "
                      "(or keras_zoo[logs])")
     args.fits = set()  # the names given to `callbacks`, one backup folder each
+    if args.distribute == "data" and args.backend != "jax":
+        parser.error(distribute.UNSUPPORTED.get(args.backend, "--distribute data needs JAX"))
     _check_writable(parser, args.out)  # before any work, not after it
     note = _check_backup(parser, args) if resumable else None
+    precision.set_precision(args.precision)  # before any model is built
+    if args.distribute == "data":
+        distribute.data_parallel()
     keras.utils.set_random_seed(args.seed)
     sys.excepthook = _excepthook
     used = "".join(f" {k}={v}" for k, v in (("epochs", args.epochs),
                                              ("batch_size", args.batch_size)) if v is not None)
+    used += "".join(f" {k}={v}" for k, v, default in (
+        ("precision", args.precision, "float32"), ("distribute", args.distribute, "none"))
+        if v != default)
+    if args.distribute == "data":
+        used += f" devices={keras.distribution.distribution().num_model_replicas}"
     print(f"{script}: backend={args.backend} data={args.data}{used}"
           f"{' (smoke)' if args.smoke else ''}")
     if note:
@@ -169,7 +187,8 @@ def _settings(args):
     """What a backup must agree with to be resumed: the flags that change the run."""
     return {"backend": args.backend, "data": args.data, "epochs": args.epochs,
             "batch_size": args.batch_size, "seed": args.seed, "smoke": args.smoke,
-            "choices": args.choices}
+            "choices": args.choices, "precision": args.precision,
+            "distribute": args.distribute}
 
 
 def _check_backup(parser, args):
@@ -279,7 +298,8 @@ def provenance(args):
                                    "torch": "torch"}[args.backend])
     return {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "seed": args.seed, "epochs": args.epochs, "batch_size": args.batch_size,
-            "choices": args.choices,
+            "choices": args.choices, "precision": args.precision,
+            "distribute": args.distribute,
             "machine": {"cpu": cpu_model(), "cores": os.cpu_count(),
                         "os": platform.system().lower(), "arch": platform.machine()},
             "versions": {"python": platform.python_version(),

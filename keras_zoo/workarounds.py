@@ -101,6 +101,40 @@ def default_unroll(window, cell="rnn"):
     return keras.backend.backend() == "torch" and cell == "rnn" and window is not None
 
 
+# ------------------------------------------- 4. JAX data parallel: indivisible batches
+
+
+def replicate_indivisible_batches():
+    """Under `keras.distribution.DataParallel` on JAX in one process, lay out a batch that
+    the device count does not divide (the last of an epoch, a short `predict`) whole on
+    every device instead of failing: each device computes what one device would.
+
+    Keras splits every batch of an epoch along the layout of the first batch, and JAX
+    refuses a split into unequal parts. Wraps Keras' `distribute_data_input` (the call
+    that places each batch on the devices); idempotent. Across processes each one holds
+    other rows, which a replicated layout would wrongly declare equal: there the batch is
+    left to Keras, whose error stands.
+    """
+    import jax
+    from keras.src.backend.jax import distribution_lib
+
+    place = distribution_lib.distribute_data_input
+    if getattr(place, "keras_zoo_replicates", False):
+        return
+
+    def distribute_data_input(per_process_batch, layout, batch_dim_name):
+        sharding = layout.backend_layout if hasattr(layout, "backend_layout") else layout
+        mesh = getattr(sharding, "mesh", None)
+        rows = per_process_batch.shape[0] if per_process_batch.ndim else None
+        if (mesh is not None and rows is not None and jax.process_count() == 1
+                and batch_dim_name in mesh.shape and rows % mesh.shape[batch_dim_name]):
+            sharding = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec())
+        return place(per_process_batch, sharding, batch_dim_name)
+
+    distribute_data_input.keras_zoo_replicates = True
+    distribution_lib.distribute_data_input = distribute_data_input
+
+
 # ----------------------------------------------------------------------- the register
 
 
@@ -178,13 +212,24 @@ WORKAROUNDS = {w.name: w for w in [
         upstream="https://github.com/keras-team/keras/issues/20902",
         applied_by="keras_zoo.workarounds.default_unroll (models.rnn, unroll='auto')",
         checked={"keras": "3.16", "torch": "2.14"}, timed=True),
+    Workaround(
+        name="jax_indivisible_batch",
+        problem="Keras' JAX data parallelism splits every batch along the first batch's "
+                "layout; a batch the device count does not divide (the last of an epoch, "
+                "a short predict) fails with IndivisibleError",
+        upstream="https://github.com/keras-team/keras/issues/21167",
+        applied_by="keras_zoo.workarounds.replicate_indivisible_batches "
+                   "(keras_zoo.distribute.data_parallel)",
+        checked={"keras": "3.16"}),
 ]}
 
 # The probe of oneDNN's AVX2 kernel limits oneDNN to AVX2, so it shows on any x86-64 CPU.
 _PROBE_ENV = {"onednn_avx2_strided_1x1": {"ONEDNN_MAX_CPU_ISA": "AVX2", "OMP_NUM_THREADS": "1",
                                          "KERAS_BACKEND": "torch"},
               "jax_cpu_depthwise": {"KERAS_BACKEND": "jax", "XLA_FLAGS": ""},
-              "torch_simple_rnn_loop": {"KERAS_BACKEND": "torch"}}
+              "torch_simple_rnn_loop": {"KERAS_BACKEND": "torch"},
+              "jax_indivisible_batch": {"KERAS_BACKEND": "jax",
+                                        "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}}
 
 
 # ------------------------------------------------------ probes (run in a fresh process)
@@ -269,9 +314,29 @@ def _probe_torch_simple_rnn_loop():
     return ratio > 1.1
 
 
+def _probe_jax_indivisible_batch():
+    """`fit` of 3 examples in batches of 2 under Keras' own DataParallel over 2 devices.
+    Present while the last batch (1 example) fails."""
+    import jax
+    import numpy as np
+
+    if jax.device_count() < 2:
+        return None
+    keras.distribution.set_distribution(keras.distribution.DataParallel())
+    model = keras.Sequential([keras.Input((2,)), layers.Dense(1)])
+    model.compile("sgd", "mse")
+    try:
+        model.fit(np.ones((3, 2)), np.ones((3, 1)), batch_size=2, verbose=0)
+    except ValueError as err:  # jax's IndivisibleError is a ValueError
+        print(f"{type(err).__name__}: {str(err)[:120]}")
+        return True
+    return False
+
+
 _PROBES = {"jax_cpu_depthwise": _probe_jax_cpu_depthwise,
            "onednn_avx2_strided_1x1": _probe_onednn_avx2_strided_1x1,
-           "torch_simple_rnn_loop": _probe_torch_simple_rnn_loop}
+           "torch_simple_rnn_loop": _probe_torch_simple_rnn_loop,
+           "jax_indivisible_batch": _probe_jax_indivisible_batch}
 
 
 def report(name=None):

@@ -145,9 +145,20 @@ def load_runs(folder=RUNS):
     return sorted(runs, key=lambda r: (r["tutorial"], r["backend"], r["run"]["date"]))
 
 
+# Run-wide flags whose non-default values make another experiment: such a run has a row
+# only where HEADLINES names "tutorial --flag value"; it never replaces the default row.
+RUN_FLAGS = {"precision": "float32", "distribute": "none"}
+
+
 def row(run):
     """The HEADLINES row a run belongs to: "tutorial --flag value" where that variant has
-    a row of its own, else the tutorial."""
+    a row of its own, else the tutorial; None for a run with a non-default run-wide flag
+    (`RUN_FLAGS`) and no row of its own."""
+    for flag, default in RUN_FLAGS.items():
+        value = run["run"].get(flag, default)
+        if value != default:
+            variant = f"{run['tutorial']} --{flag} {value}"
+            return variant if variant in HEADLINES else None
     for flag, value in run["run"].get("choices", {}).items():
         variant = f"{run['tutorial']} --{flag.replace('_', '-')} {value}"
         if variant in HEADLINES:
@@ -157,7 +168,7 @@ def row(run):
 
 def latest(runs):
     """{(row, backend): the most recent run} (ties: the last filed)."""
-    return {(row(r), r["backend"]): r for r in runs}
+    return {(row(r), r["backend"]): r for r in runs if row(r) is not None}
 
 
 def headline(run):

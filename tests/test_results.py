@@ -33,8 +33,22 @@ def test_each_run_has_its_provenance_and_headline_metrics(run):
     assert meta["date"][:2] == "20" and isinstance(meta["seed"], int)
     assert meta["machine"]["cpu"] and meta["versions"]["keras"]
     assert run["smoke"] is False and run["backend"] in results.BACKENDS
+    if results.row(run) is None:  # e.g. a --precision run: filed, shown in no row
+        return
     for key in results.HEADLINES[results.row(run)][1]:
         assert key in run, f"{run['tutorial']} has no {key!r}: a metric was renamed?"
+
+
+def test_a_run_with_another_precision_or_distribution_never_replaces_the_default_row():
+    default = {"tutorial": "lenet5_mnist", "backend": "jax",
+               "run": {"date": "2026-12-05T01:00:00Z", "choices": {}}}
+    mixed = {**default, "run": {**default["run"], "date": "2026-12-06T01:00:00Z",
+                                "precision": "mixed_bfloat16"}}
+    parallel = {**default, "run": {**default["run"], "date": "2026-12-07T01:00:00Z",
+                                   "distribute": "data", "precision": "float32"}}
+    assert results.row(default) == "lenet5_mnist"
+    assert results.row(mixed) is None and results.row(parallel) is None
+    assert results.latest([default, mixed, parallel]) == {("lenet5_mnist", "jax"): default}
 
 
 def _metrics(tmp_path, name, **fields):
