@@ -17,6 +17,10 @@ if _backend is not None and _backend not in _BACKENDS:
         f"expected one of {', '.join(_BACKENDS)}"
     )
 
+from keras_zoo.extras import check_backend as _check_backend  # noqa: E402
+
+_check_backend()  # the backend Keras would load is missing: one line naming its extra
+
 # layers and models register themselves; distribute and precision: keras_zoo.<module>.<fn>
 from keras_zoo import distribute, layers, models, precision  # noqa: E402,F401
 from keras_zoo.registry import (  # noqa: E402

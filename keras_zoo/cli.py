@@ -18,6 +18,7 @@ import numpy as np
 import keras_zoo
 from keras_zoo import datasets
 from keras_zoo.callbacks import StopOnNaN, TrainingDiverged
+from keras_zoo.extras import install_command, installed
 from keras_zoo.summary import format_layer_table, shapes_only
 
 TUTORIALS = Path(__file__).resolve().parent.parent / "tutorials"  # in a source checkout
@@ -258,14 +259,18 @@ def evaluate(path, data="embedded"):
 # Format -> {backend: modules it needs}; a backend not listed cannot export that format.
 # onnx on PyTorch: Keras exports a free batch size through TorchScript, which needs onnx
 # only (onnxscript is for its dynamo path, taken only when every dimension is fixed).
+# tf_saved_model on JAX: Keras converts through jax2tf, which needs TensorFlow.
 EXPORT_FORMATS = {
-    "tf_saved_model": {"tensorflow": (), "jax": (), "torch": ("torch_xla",)},
+    "tf_saved_model": {"tensorflow": (), "jax": ("tensorflow",), "torch": ("torch_xla",)},
     "litert": {"tensorflow": (), "torch": ("litert_torch",)},
     "torch": {"torch": ()},
     "onnx": {"tensorflow": ("tf2onnx", "onnx"), "jax": ("jax2onnx", "onnx"), "torch": ("onnx",)},
     "openvino": {"tensorflow": ("openvino",), "torch": ("openvino",)},
 }
 EXPORT_SUFFIX = {"litert": ".tflite", "torch": ".pt2", "onnx": ".onnx", "openvino": ".xml"}
+# Module -> the keras_zoo extra that installs it; the others are named as pip packages.
+EXPORT_EXTRAS = {"onnx": "export", "tf2onnx": "export", "jax2onnx": "export",
+                 "openvino": "export", "tensorflow": "tensorflow"}
 # (format, backend) -> why Keras tries that combination but cannot finish it, whatever is
 # installed: said instead of "Keras exports F on ..., not B".
 EXPORT_BROKEN = {
@@ -284,13 +289,15 @@ def export_problem(fmt, backend=None):
         if (fmt, backend) in EXPORT_BROKEN:
             return f"{fmt} export fails on {backend}: {EXPORT_BROKEN[fmt, backend]}; {rerun}"
         return f"Keras exports {fmt} on the {where} backend, not {backend}; {rerun}"
-    missing = [m for m in needs[backend] if importlib.util.find_spec(m) is None]
+    missing = [m for m in needs[backend] if not installed(m)]
     if missing:
-        packages = " ".join(m.replace("_", "-") for m in missing)
+        extras = sorted({EXPORT_EXTRAS[m] for m in missing if m in EXPORT_EXTRAS})
+        packages = [m.replace("_", "-") for m in missing if m not in EXPORT_EXTRAS]
+        command = install_command(",".join(extras)) if extras else "pip install"
         ready = [b for b, modules in needs.items() if not modules]
         rerun = f", or rerun with KERAS_BACKEND={ready[0]}" if ready else ""
         return (f"{fmt} export on the {backend} backend needs {', '.join(missing)}, "
-                f"not installed here (pip install {packages}){rerun}")
+                f"not installed here ({' '.join([command, *packages])}){rerun}")
     return None
 
 

@@ -49,6 +49,7 @@ import keras
 from keras_zoo import distribute, precision
 from keras_zoo.callbacks import Backup, HistoryCSV, SaveModel, StopOnNaN, TrainingStopped
 from keras_zoo.datasets import DATA_CHOICES, DatasetUnavailableError
+from keras_zoo.extras import MissingExtraError
 
 SMOKE_EPOCHS = 1
 BACKUP = "backup"  # --out/backup/<fit name>/: one BackupAndRestore folder per fit
@@ -61,7 +62,7 @@ def in_notebook():
 
 
 def _excepthook(kind, value, tb, _default=sys.excepthook):
-    if issubclass(kind, (DatasetUnavailableError, TrainingStopped)):
+    if issubclass(kind, (DatasetUnavailableError, TrainingStopped, MissingExtraError)):
         print(f"error: {value}", file=sys.stderr)  # one line, no traceback
         return
     _default(kind, value, tb)

@@ -22,6 +22,8 @@ import keras
 from keras import layers, ops
 from packaging.version import Version
 
+from keras_zoo import extras
+
 # ---------------------------------------------------------------- 1. JAX depthwise taps
 
 
@@ -177,6 +179,8 @@ class Workaround:
         Returns None where it cannot show here (e.g. not an x86-64 CPU).
         """
         env = {**os.environ, **_PROBE_ENV.get(self.name, {})}
+        if not extras.installed(env.get("KERAS_BACKEND", "tensorflow")):
+            return None  # a one-backend install: the other backends' problems cannot show
         try:
             done = subprocess.run(
                 [sys.executable, "-m", "keras_zoo", "workarounds", "--probe", self.name],

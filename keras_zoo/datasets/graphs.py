@@ -21,15 +21,16 @@ Data, embedded (offline) by default: Zachary's karate club (networkx), and a
 citation-like graph from a stochastic block model with class-dependent sparse
 bag-of-words features (the offline stand-in for Cora). `data="full"`: Cora/CiteSeer/PubMed
 and TU data sets through `spektral.datasets` (they download, then use a cache); offline
-they raise `DatasetUnavailableError` in one line. Molecules: `datasets.molecules`;
-particle systems: `datasets.particles`.
+they raise `DatasetUnavailableError` in one line. networkx and spektral come with the
+`graphs` extra; without them a loader raises `MissingDataExtraError` (one line).
+Molecules: `datasets.molecules`; particle systems: `datasets.particles`.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
 
-from keras_zoo.datasets import DatasetUnavailableError
+from keras_zoo.datasets import DatasetUnavailableError, require_for_data
 
 GRAPH_KEYS = ("nodes", "senders", "receivers", "node_mask", "edge_mask")
 
@@ -244,8 +245,7 @@ def load_karate_club():
         (graph, labels): a `Graph` with 34 nodes (34 features) and 156 directed edges
         (each friendship both ways); labels int32 (34,), 0 = "Mr. Hi", 1 = "Officer".
     """
-    import networkx as nx
-
+    nx = require_for_data("networkx", "graphs", "the karate club graph")
     g = nx.karate_club_graph()
     edges = np.array(g.edges(), dtype="int32")  # (78, 2)
     senders = np.concatenate([edges[:, 0], edges[:, 1]])
@@ -303,9 +303,8 @@ def planetoid_split(labels, per_class=20, num_val=500, num_test=1000, seed=0):
 
 
 def _spektral(loader, name):
+    sd = require_for_data("spektral.datasets", "graphs", f"loading {name!r} (the full data set)")
     try:
-        import spektral.datasets as sd
-
         return loader(sd)
     except Exception as err:  # noqa: BLE001 - any failure inside spektral: not available
         cause = str(err).splitlines()[0][:100] if str(err) else "no details"

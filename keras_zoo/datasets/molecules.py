@@ -3,7 +3,8 @@
 ~5,000 NCI molecules with their TPSA ship with the rdkit wheel
 (`Data/NCI/first_5k.tpsa.csv`), so this runs offline. SMILES rdkit cannot parse are
 skipped and counted, as are molecules above `max_atoms`. Split them with
-`keras_zoo.datasets.graphs.split_indices` (random, fixed seed).
+`keras_zoo.datasets.graphs.split_indices` (random, fixed seed). rdkit comes with the
+`graphs` extra; without it these functions raise `MissingDataExtraError` (one line).
 """
 
 import csv
@@ -11,6 +12,7 @@ import os
 
 import numpy as np
 
+from keras_zoo.datasets import require_for_data
 from keras_zoo.datasets.graphs import Graph
 
 ELEMENTS = ("C", "N", "O", "S", "F", "Cl", "Br", "I", "P")  # + "other"
@@ -46,7 +48,9 @@ def smiles_to_graph(smiles, y=None):
 
     Raises:
         ValueError: rdkit cannot parse the SMILES.
+        MissingDataExtraError: rdkit is not installed (the `graphs` extra).
     """
+    require_for_data("rdkit", "graphs", "reading SMILES into molecular graphs")
     from rdkit import Chem, RDLogger
 
     RDLogger.DisableLog("rdApp.*")  # rdkit prints parse errors itself; we raise instead
@@ -102,6 +106,7 @@ def load_nci_tpsa(limit=None, max_atoms=64):
     Returns:
         `molecules_from_smiles`' dict; 8 of the SMILES in the file do not parse.
     """
+    require_for_data("rdkit", "graphs", "the NCI molecule set (it ships with rdkit)")
     from rdkit import RDConfig
 
     path = os.path.join(RDConfig.RDDataDir, "NCI", "first_5k.tpsa.csv")

@@ -34,7 +34,7 @@ import tokenize
 
 import numpy as np
 
-from keras_zoo.datasets import check_data, tfds_load
+from keras_zoo.datasets import check_data, require_tfds, tfds_load
 
 PAD, START, END = 0, 1, 2
 SPECIALS = ("<pad>", "<start>", "<end>")
@@ -136,13 +136,14 @@ def load_char_corpus(data="embedded", data_dir=None):
         (train_text, valid_text): two str.
 
     Raises:
-        DatasetUnavailableError: `data="full"` and tfds cannot load it (offline).
+        DatasetUnavailableError: `data="full"` and tfds cannot load it (offline), or
+            (`MissingDataExtraError`) the `full-data` extra is not installed.
     """
     if check_data(data) == "embedded":
         text = load_pydoc_text()
         cut = int(len(text) * (1 - VALID_FRACTION))
         return text[:cut], text[cut:]
-    import tensorflow_datasets as tfds
+    tfds = require_tfds("tiny_shakespeare")
 
     train, valid = tfds_load("tiny_shakespeare", ["train", "validation"], data_dir)
 
