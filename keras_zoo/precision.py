@@ -7,9 +7,11 @@
 Under a mixed policy a layer computes in 16 bits and keeps its weights in float32
 (`keras.mixed_precision`). Every model's output layer computes in float32, so that the
 loss (softmax cross-entropy, MSE, a log-likelihood) sees float32 values whatever the
-policy. `mixed_float16` needs loss scaling against underflow: `compile` wraps the
-optimizer in a `keras.optimizers.LossScaleOptimizer` by itself under that policy.
-`mixed_bfloat16` has float32's range and needs none; it is the policy for CPUs and TPUs.
+policy; the models with their own losses (GANs, VAE, DDPM, SSD) compute them in float32
+too, and the Hopfield network and the RBM compute in float32 throughout.
+`mixed_float16` needs loss scaling against underflow: `compile` wraps the optimizer in
+a `keras.optimizers.LossScaleOptimizer` by itself under that policy. `mixed_bfloat16`
+has float32's range and needs none; it is the policy for CPUs and TPUs.
 """
 
 import contextlib

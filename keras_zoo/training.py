@@ -40,7 +40,8 @@ def minimize(loss_fn, variables, optimizer):
             `aux` (any tensors computed on the way, e.g. generated images) is returned
             as it is: wrap it in `keras.ops.stop_gradient` before reusing it in a loss.
         variables: the trainable variables to update.
-        optimizer: a Keras optimizer (built here on `variables` if it is not yet).
+        optimizer: a Keras optimizer (built here on `variables` if it is not yet); a
+            `LossScaleOptimizer` (mixed_float16) gets the scaled loss's gradients.
 
     Returns:
         `(loss, aux)`: the loss before the update (`aux` is None if `loss_fn` returns a
@@ -50,6 +51,20 @@ def minimize(loss_fn, variables, optimizer):
     its current (traced) value.
     """
     variables = list(variables)
+    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):  # mixed_float16
+        # Differentiate the scaled loss, so that no float16 gradient underflows to 0; the
+        # optimizer unscales the gradients and skips a step whose gradients overflowed.
+        unscaled_fn = loss_fn
+
+        def loss_fn():
+            loss, aux = _split(unscaled_fn())
+            return optimizer.scale_loss(loss), (keras.ops.stop_gradient(loss), aux)
+
+        return _minimize(loss_fn, variables, optimizer)[1]
+    return _minimize(loss_fn, variables, optimizer)
+
+
+def _minimize(loss_fn, variables, optimizer):
     backend = keras.backend.backend()
     if backend == "tensorflow":
         return _tensorflow_minimize(loss_fn, variables, optimizer)
@@ -136,6 +151,11 @@ class OptimizerGroup(keras.optimizers.Optimizer):
             raise ValueError(f"OptimizerGroup: expected a non-empty dict name -> optimizer, "
                              f"got {optimizers!r}")
         self._members = {key: keras.optimizers.get(value) for key, value in optimizers.items()}
+
+    @property
+    def members(self):
+        """dict name -> optimizer, in the order given."""
+        return dict(self._members)
 
     def __getitem__(self, key):
         if key not in self._members:
@@ -279,7 +299,16 @@ def _jax_minimize(loss_fn, variables, optimizer):
         [v.value for v in variables])
     for variable, value in zip(others, updated):  # BatchNorm statistics, seed states
         variable.assign(value)
-    optimizer.apply(grads, variables)  # assignments go to the enclosing scope
+    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        # its `apply` assigns inside `ops.cond` branches, which leaks tracers on JAX: use
+        # the stateless form on the current values, and assign what it returns
+        state = optimizer.variables
+        new_values, new_state = optimizer.stateless_apply(
+            [v.value for v in state], grads, [v.value for v in variables])
+        for variable, value in [*zip(variables, new_values), *zip(state, new_state)]:
+            variable.assign(value)
+    else:
+        optimizer.apply(grads, variables)  # assignments go to the enclosing scope
     return loss, aux
 
 

@@ -316,8 +316,8 @@ MUTATIONS = [
         selection=("tests/test_workarounds.py", "-k", "depthwise_by_taps")),
     Mutation(
         "alphazero_value_without_tanh", "rl", "keras_zoo/models/rl.py",
-        old='return layers.Dense(1, activation="tanh", name=name)(x)',
-        new='return layers.Dense(1, name=name)(x)',
+        old='return layers.Dense(1, activation="tanh", dtype="float32", name=name)(x)',
+        new='return layers.Dense(1, dtype="float32", name=name)(x)',
         description="AlphaZero's value head loses its tanh (values outside [-1, 1])",
         selection=("tests/test_golden.py", "tests/test_rl.py", "-k", "alphazero")),
     Mutation(

@@ -266,7 +266,9 @@ class GATConv(_DenseConv):
         super().__init__(units, **kwargs)
         self.heads, self.concat, self.dropout = heads, concat, dropout
         self.negative_slope = negative_slope
-        self.attention_dropout = layers.Dropout(dropout)
+        # in the layer's own dtype policy: a float32 GATConv (a model's output layer under
+        # a mixed policy) keeps its attention coefficients float32
+        self.attention_dropout = layers.Dropout(dropout, dtype=self.dtype_policy)
 
     def build(self, input_shape):
         features, h, u = input_shape["nodes"][-1], self.heads, self.units

@@ -11,10 +11,13 @@ from keras import layers, ops
 from keras_zoo.layers.graph import MessagePassing, flatten_graph, segment_aggregate
 
 
-def _mlp(units, activation, name, last_activation=None):
-    """Dense layers of widths `units`; the last one gets `last_activation`."""
-    return [layers.Dense(w, activation=activation if i < len(units) - 1 else last_activation,
-                         name=f"{name}{i + 1}") for i, w in enumerate(units)]
+def _mlp(units, activation, name, last_activation=None, last_dtype=None):
+    """Dense layers of widths `units`; the last one gets `last_activation` and `last_dtype`
+    (None: the global dtype policy, as the others)."""
+    last = len(units) - 1
+    return [layers.Dense(w, activation=activation if i < last else last_activation,
+                         dtype=last_dtype if i == last else None, name=f"{name}{i + 1}")
+            for i, w in enumerate(units)]
 
 
 def _build_mlp(mlp, features):
@@ -85,6 +88,11 @@ class InteractionNetwork(layers.Layer):
         activation: of the hidden layers (the last layers are linear).
 
     Call: `block(graph)` -> (nodes (G, N, node_units[-1]), effects (G, E, edge_units[-1])).
+
+    Dtypes: the block's own dtype policy (`dtype=`) is that of its node outputs (the
+    object model's last layer); the other layers of both models follow the global policy.
+    So `InteractionNetwork(..., dtype="float32")` under a mixed policy computes its MLPs
+    in 16 bits and outputs float32 nodes, as a model's output should.
     """
 
     def __init__(self, node_units=(64, 2), edge_units=(64, 64), activation="relu", **kwargs):
@@ -92,7 +100,7 @@ class InteractionNetwork(layers.Layer):
         self.node_units, self.edge_units = tuple(node_units), tuple(edge_units)
         self.activation = activation
         self.relation = _mlp(self.edge_units, activation, "relation")
-        self.object = _mlp(self.node_units, activation, "object")
+        self.object = _mlp(self.node_units, activation, "object", last_dtype=self.dtype_policy)
 
     def build(self, input_shape):
         features = input_shape["nodes"][-1]
@@ -106,11 +114,17 @@ class InteractionNetwork(layers.Layer):
                  ops.take(flat.nodes, flat.senders, axis=0)]
         if flat.edges is not None:
             parts.append(flat.edges)
-        effects = _run(self.relation, ops.concatenate(parts, axis=-1)) * flat.edge_mask
-        total = segment_aggregate(effects, flat.receivers, flat.num_segments, flat.edge_mask)
+        # Under a mixed policy the MLPs' outputs may differ in dtype from the block's own
+        # (the masks'): cast explicitly, as TensorFlow does not promote.
+        effects = _run(self.relation, ops.concatenate(parts, axis=-1))
+        edge_mask = ops.cast(flat.edge_mask, effects.dtype)
+        effects = effects * edge_mask
+        total = segment_aggregate(effects, flat.receivers, flat.num_segments, edge_mask)
+        total = ops.cast(total, flat.nodes.dtype)
         nodes = _run(self.object, ops.concatenate([flat.nodes, total], axis=-1))
         g, n = flat.shape
-        nodes = ops.reshape(nodes * flat.node_mask, (g, n, self.node_units[-1]))
+        nodes = nodes * ops.cast(flat.node_mask, nodes.dtype)
+        nodes = ops.reshape(nodes, (g, n, self.node_units[-1]))
         return nodes, ops.reshape(effects, (g, -1, self.edge_units[-1]))
 
     def get_config(self):
@@ -129,7 +143,8 @@ class GlobalPool(layers.Layer):
         self.mode = mode
 
     def call(self, graph):
-        x, mask = graph["nodes"], ops.expand_dims(ops.cast(graph["node_mask"], "float32"), -1)
+        x = graph["nodes"]
+        mask = ops.expand_dims(ops.cast(graph["node_mask"], x.dtype), -1)  # 0/1: exact
         if self.mode == "max":
             best = ops.max(ops.where(mask > 0, x, -1e9), axis=1)
             return ops.where(ops.max(mask, axis=1) > 0, best, ops.zeros_like(best))
@@ -160,9 +175,11 @@ class GlobalAttentionPool(layers.Layer):
 
     def call(self, graph):
         x, mask = graph["nodes"], ops.expand_dims(ops.cast(graph["node_mask"], "float32"), -1)
-        logits = ops.where(mask > 0, self.gate(x), -1e9)  # (G, N, 1)
+        gate = ops.cast(self.gate(x), "float32")  # the softmax in float32 under any policy
+        logits = ops.where(mask > 0, gate, -1e9)  # (G, N, 1)
         weights = ops.softmax(logits, axis=1) * mask
-        return ops.sum(weights * self.value(x), axis=1)  # (G, units)
+        values = self.value(x)
+        return ops.sum(ops.cast(weights, values.dtype) * values, axis=1)  # (G, units)
 
     def get_config(self):
         return {**super().get_config(), "units": self.units}

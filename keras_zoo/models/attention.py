@@ -135,7 +135,7 @@ def transformer(source_vocab=64, target_vocab=16, dim=64, num_heads=4, ff_dim=12
     for i in range(num_layers):
         x, scores = apply_decoder_block(x, memory, target_mask, source_mask, num_heads,
                                         ff_dim, dropout, name=f"decoder{i + 1}")  # (b, T_out, d)
-    logits = layers.Dense(target_vocab, name="logits")(x)  # (batch, T_out, target_vocab)
+    logits = layers.Dense(target_vocab, dtype="float32", name="logits")(x)  # (b, T_out, vocab)
     outputs = [logits, scores] if return_attention else logits
     return ZooModel([source_in, decoder_in], outputs, name=name)
 
@@ -172,7 +172,7 @@ def transformer_classifier(vocab=1000, num_classes=2, dim=64, num_heads=4, ff_di
     keep = PaddingMask(expand=False, name="pool_mask")(ids)  # (batch, T)
     x = layers.GlobalAveragePooling1D(name="pool")(x, mask=keep)  # (batch, dim)
     x = layers.Dropout(dropout, name="pool_dropout")(x)
-    logits = layers.Dense(num_classes, name="logits")(x)
+    logits = layers.Dense(num_classes, dtype="float32", name="logits")(x)
     return ZooModel(ids_in, logits, name=name)
 
 
@@ -207,6 +207,6 @@ def vit(input_shape=(28, 28, 1), patch_size=7, num_classes=10, dim=64, num_heads
     x = layers.LayerNormalization(epsilon=1e-6, name="final_norm")(x)
     x = layers.Cropping1D((0, patches), name="take_class_token")(x)  # (batch, 1, dim)
     x = layers.Flatten(name="class_features")(x)  # (batch, dim)
-    logits = layers.Dense(num_classes, name="logits")(x)
+    logits = layers.Dense(num_classes, dtype="float32", name="logits")(x)
     outputs = [logits, scores] if return_attention else logits
     return ZooModel(inputs, outputs, name=name)

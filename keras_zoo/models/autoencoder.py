@@ -78,9 +78,9 @@ def autoencoder(input_shape=(28, 28, 1), units=(400, 200, 100, 50, 25), latent_d
 
     dec_in = keras.Input(shape=(latent_dim,), name="code")
     h = apply_dense_stack(dec_in, tuple(reversed(units)), activation, name="dec")  # (b, 400)
-    h = layers.Dense(size, activation="sigmoid", name="pixels")(h)  # (b, 784)
-    decoder = keras.Model(dec_in, layers.Reshape(tuple(input_shape), name="unflatten")(h),
-                          name="decoder")
+    h = layers.Dense(size, activation="sigmoid", dtype="float32", name="pixels")(h)  # (b, 784)
+    h = layers.Reshape(tuple(input_shape), dtype="float32", name="unflatten")(h)
+    decoder = keras.Model(dec_in, h, name="decoder")
 
     inputs, x = checked_input(input_shape, name="image")
     return _assemble(inputs, apply_corruption(x, noise_stddev, name), encoder, decoder, name)
@@ -127,7 +127,7 @@ def conv_autoencoder(input_shape=(28, 28, 1), filters=(32, 64), latent_dim=16,
         h = layers.Conv2DTranspose(f, 3, strides=2, padding="same", activation="relu",
                                    name=f"dec_deconv{i + 1}")(h)
     h = layers.Conv2DTranspose(channels, 3, strides=2, padding="same", activation="sigmoid",
-                               name="pixels")(h)  # (b, 28, 28, 1)
+                               dtype="float32", name="pixels")(h)  # (b, 28, 28, 1)
     decoder = keras.Model(dec_in, h, name="decoder")
 
     inputs, x = checked_input(input_shape, name="image")

@@ -92,7 +92,7 @@ def _classifier(x, units, num_classes, dropout, name_prefix="fc"):
     for i, n in enumerate(units, start=1):
         x = layers.Dropout(dropout, name=f"{name_prefix}{i}_dropout")(x) if dropout else x
         x = layers.Dense(n, activation="relu", name=f"{name_prefix}{i}")(x)
-    return layers.Dense(num_classes, name="predictions")(x)
+    return layers.Dense(num_classes, dtype="float32", name="predictions")(x)
 
 
 @register_model(family="cnn", smoke={"input_shape": (28, 28, 1), "num_classes": 10, "width": 0.0625,
@@ -239,5 +239,5 @@ def googlenet(input_shape=(224, 224, 3), num_classes=1000, width=1.0, dropout=0.
                                   name=f"inception{module}")
     x = layers.GlobalAveragePooling2D(name="avg_pool")(x)  # (b, 1024)
     x = layers.Dropout(dropout, name="dropout")(x) if dropout else x
-    outputs = layers.Dense(num_classes, name="predictions")(x)
+    outputs = layers.Dense(num_classes, dtype="float32", name="predictions")(x)
     return ZooModel(inputs, outputs, name=name)

@@ -62,7 +62,7 @@ def lenet5(input_shape=(32, 32, 1), num_classes=10, activation="tanh", name="len
     x = layers.Conv2D(120, 5, activation=activation, name="C5")(x)  # (b, 1, 1, 120)
     x = layers.Flatten(name="flatten")(x)  # (b, 120)
     x = layers.Dense(84, activation=activation, name="F6")(x)  # (b, 84)
-    outputs = layers.Dense(num_classes, name="Out")(x)  # (b, num_classes)
+    outputs = layers.Dense(num_classes, dtype="float32", name="Out")(x)  # (b, num_classes)
     return ZooModel(inputs, outputs, name=name)
 
 
@@ -120,5 +120,5 @@ def cnn_from_spec(spec=(8, 16, 32, "pool"), input_shape=(30, 30, 3), num_classes
             x = layers.Conv2D(item, kernel_size, name=f"conv{n_conv}")(x)
             x = layers.ReLU(name=f"relu{n_conv}")(x)
     x = layers.Flatten(name="flatten")(x)
-    outputs = layers.Dense(num_classes, name="linear")(x)
+    outputs = layers.Dense(num_classes, dtype="float32", name="linear")(x)
     return ZooModel(inputs, outputs, name=name)

@@ -34,9 +34,10 @@ def ssd_loss(y_true, y_pred, neg_pos_ratio=3.0, box_weight=1.0):
         box_weight: weight of the smooth-L1 box term.
 
     Returns:
-        Scalar: (classification + box_weight * localisation) / number of positives.
+        Scalar: (classification + box_weight * localisation) / number of positives,
+        computed in float32 whatever the dtype of `y_pred` (a mixed precision network's).
     """
-    y_pred = ops.convert_to_tensor(y_pred)
+    y_pred = ops.cast(ops.convert_to_tensor(y_pred), "float32")
     y_true = ops.convert_to_tensor(y_true, dtype=y_pred.dtype)
     labels = ops.cast(y_true[..., 0], "int32")  # (b, A)
     positive = ops.cast(labels > 0, y_pred.dtype)
@@ -131,12 +132,15 @@ def apply_detection_head(x, num_boxes, num_classes, name):
         (batch, f * f * num_boxes, num_classes + 1 + 4), in `default_boxes` order.
     """
     size = x.shape[1] * x.shape[2] * num_boxes
-    scores = layers.Conv2D(num_boxes * (num_classes + 1), 3, padding="same",
+    # float32 under a mixed policy too: these layers produce the outputs the loss reads
+    scores = layers.Conv2D(num_boxes * (num_classes + 1), 3, padding="same", dtype="float32",
                            name=f"{name}_classes")(x)  # (b, f, f, k (C + 1))
-    offsets = layers.Conv2D(num_boxes * 4, 3, padding="same", name=f"{name}_boxes")(x)
-    scores = layers.Reshape((size, num_classes + 1), name=f"{name}_classes_flat")(scores)
-    offsets = layers.Reshape((size, 4), name=f"{name}_boxes_flat")(offsets)
-    return layers.Concatenate(name=f"{name}_out")([scores, offsets])
+    offsets = layers.Conv2D(num_boxes * 4, 3, padding="same", dtype="float32",
+                            name=f"{name}_boxes")(x)
+    scores = layers.Reshape((size, num_classes + 1), dtype="float32",
+                            name=f"{name}_classes_flat")(scores)
+    offsets = layers.Reshape((size, 4), dtype="float32", name=f"{name}_boxes_flat")(offsets)
+    return layers.Concatenate(dtype="float32", name=f"{name}_out")([scores, offsets])
 
 
 def _example(model, batch, rng):
@@ -188,7 +192,7 @@ def ssd_lite(input_shape=(64, 64, 1), num_classes=10, filters=(16, 32, 64, 96),
     x = layers.MaxPooling2D(2, name="pool4")(fine)  # (b, H/16, W/16, f3)
     coarse = apply_conv_bn_stack(x, filters[3], convs=2, name="coarse")  # the 4x4 map
     k = len(aspect_ratios)
-    outputs = layers.Concatenate(axis=1, name="predictions")([
+    outputs = layers.Concatenate(axis=1, dtype="float32", name="predictions")([
         apply_detection_head(fine, k, num_classes, name="head_fine"),
         apply_detection_head(coarse, k, num_classes, name="head_coarse")])  # (b, A, C + 5)
     network = keras.Model(inputs, outputs, name=f"{name}_network")

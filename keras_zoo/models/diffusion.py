@@ -58,6 +58,10 @@ class DDPM(CheckedDataMixin, keras.Model):
         timesteps: T, the number of diffusion steps.
         schedule: "linear" or "cosine".
         seed: seed of the noise.
+
+    Under a mixed precision policy the denoiser computes in 16 bits and outputs float32
+    (its last convolution); the noising of the images and the loss stay float32, and so
+    do the images and noise given to `call` (`input_dtype`).
     """
 
     image_range = (-1.0, 1.0)
@@ -73,6 +77,13 @@ class DDPM(CheckedDataMixin, keras.Model):
         self.image_shape = tuple(denoiser.inputs[0].shape[1:])
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.built = True
+
+    @property
+    def input_dtype(self):
+        """Images and noise are kept in float32 (the variable dtype) under a mixed policy,
+        not rounded to 16 bits: the loss compares the noise with its prediction. The
+        denoiser casts its own inputs."""
+        return self.variable_dtype
 
     def _take(self, table, t):  # table[t] shaped (batch, 1, 1, 1) for broadcasting
         values = ops.take(ops.convert_to_tensor(table.astype("float32")), t)
@@ -102,7 +113,8 @@ class DDPM(CheckedDataMixin, keras.Model):
             noise = keras.random.normal(ops.shape(x0), seed=self.seed_generator)
         check_range(x0, *self.image_range, what=f"{self.name}: images", hint=self.range_hint)
         predicted = self.predict_noise(self.add_noise(x0, t, noise), t, training=training)
-        self.add_loss(ops.mean(ops.square(noise - predicted)))
+        error = ops.cast(noise, "float32") - ops.cast(predicted, "float32")
+        self.add_loss(ops.mean(ops.square(error)))
         return predicted
 
     def reverse_mean(self, x_t, eps, t, clip_denoised=True):
@@ -268,6 +280,6 @@ def ddpm(image_shape=(28, 28, 1), filters=(32, 64), time_dim=64, timesteps=200,
     x = layers.UpSampling2D(2, name="up1")(x)
     x = layers.Concatenate(name="cat1")([x, skip1])
     x = apply_residual_block(x, emb, f1, name="up_block1")  # (b, 28, 28, f1)
-    outputs = layers.Conv2D(image_shape[-1], 1, name="eps")(x)
+    outputs = layers.Conv2D(image_shape[-1], 1, dtype="float32", name="eps")(x)
     denoiser = keras.Model([images, steps], outputs, name="denoiser")
     return DDPM(denoiser, timesteps=timesteps, schedule=schedule, seed=seed, name=name)

@@ -12,6 +12,11 @@ Hopfield and RBM train without backpropagation, yet keep the Keras interface: `c
 then `fit`. The update lives in `compute_loss(training=True)`, which every backend's
 trainer calls (on JAX inside a stateless scope that returns assigned variables, as it
 does for BatchNorm statistics), so no per-backend code is needed.
+
+Hopfield and RBM compute in float32 under any global dtype policy (their default
+`dtype`): their states are binary, thresholds and Gibbs sampling compare fields and
+probabilities with 0 and with uniform draws, and they are small; a mixed policy would
+save nothing and flip units whose field is near the threshold.
 """
 
 import keras
@@ -51,11 +56,12 @@ class Hopfield(CheckedDataMixin, keras.Model):
     """
 
     def __init__(self, units=100, update="async", steps=5, **kwargs):
+        kwargs.setdefault("dtype", "float32")  # under a mixed policy too (module docstring)
         super().__init__(**kwargs)
         if update not in ("async", "sync"):
             raise ValueError(f"Hopfield: update must be 'async' or 'sync', got {update!r}")
         self.units, self.update, self.steps = int(units), update, int(steps)
-        self.check = InputShapeCheck((self.units,), name="state_check")
+        self.check = InputShapeCheck((self.units,), dtype=self.dtype_policy, name="state_check")
         self.build((None, self.units))
 
     def build(self, input_shape=None):
@@ -154,10 +160,12 @@ class RBM(CheckedDataMixin, keras.Model):
     """
 
     def __init__(self, visible_units=784, hidden_units=128, k=1, seed=None, **kwargs):
+        kwargs.setdefault("dtype", "float32")  # under a mixed policy too (module docstring)
         super().__init__(**kwargs)
         self.visible_units, self.hidden_units = int(visible_units), int(hidden_units)
         self.k, self.seed = int(k), seed
-        self.check = InputShapeCheck((self.visible_units,), name="visible_check")
+        self.check = InputShapeCheck((self.visible_units,), dtype=self.dtype_policy,
+                                     name="visible_check")
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.build((None, self.visible_units))
 
@@ -307,5 +315,5 @@ def rbf_network(input_shape=(2,), num_classes=2, units=20, width=0.5, name="rbf_
     """
     inputs, x = checked_input(input_shape, name="features")
     x = GaussianRBF(units, width=width, name="rbf")(x)  # (b, units)
-    outputs = layers.Dense(num_classes, name="linear")(x)  # (b, num_classes)
+    outputs = layers.Dense(num_classes, dtype="float32", name="linear")(x)  # (b, num_classes)
     return ZooModel(inputs, outputs, name=name)

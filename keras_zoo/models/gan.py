@@ -81,9 +81,15 @@ class GAN(CheckedDataMixin, keras.Model):
                 type(g_opt).from_config({**g_opt.get_config(), "name": "discriminator_opt"})
                 if optimizer is not None else _notebook_adam("discriminator_adam"))
             optimizer = training.OptimizerGroup({"generator": g_opt, "discriminator": d_opt})
+        if (self.dtype_policy.name == "mixed_float16" and kwargs.get("auto_scale_loss", True)):
+            # Keras would wrap the whole group; each player's optimizer scales its own loss
+            optimizer = training.OptimizerGroup({
+                key: member if isinstance(member, keras.optimizers.LossScaleOptimizer)
+                else keras.optimizers.LossScaleOptimizer(member, name=f"{key}_loss_scale")
+                for key, member in optimizer.members.items()}, name=optimizer.name)
         optimizer["generator"].build(self.generator.trainable_variables)
         optimizer["discriminator"].build(self.discriminator.trainable_variables)
-        super().compile(optimizer=optimizer, **kwargs)
+        super().compile(optimizer=optimizer, **{**kwargs, "auto_scale_loss": False})
 
     def compile_from_config(self, config):  # a loaded model is compiled as it was saved
         self.compile(**keras.saving.deserialize_keras_object(config))
@@ -223,14 +229,16 @@ def gan_mlp(latent_dim=100, image_shape=(28, 28, 1), generator_units=(128, 256, 
     inputs, x = checked_input((latent_dim,), name="latent")
     for i, units in enumerate(generator_units):
         x = apply_leaky_dense_block(x, units, batch_norm=i > 0, name=f"g{i + 1}")
-    x = layers.Dense(math.prod(image_shape), activation="tanh", name="g_out")(x)
-    generator = keras.Model(inputs, layers.Reshape(image_shape, name="g_image")(x),
-                            name="generator")
+    x = layers.Dense(math.prod(image_shape), activation="tanh", dtype="float32",
+                     name="g_out")(x)
+    x = layers.Reshape(image_shape, dtype="float32", name="g_image")(x)
+    generator = keras.Model(inputs, x, name="generator")
     inputs, x = checked_input(image_shape, name="image")
     x = layers.Flatten(name="d_flatten")(x)
     for i, units in enumerate(discriminator_units):
         x = apply_leaky_dense_block(x, units, name=f"d{i + 1}")
-    discriminator = keras.Model(inputs, layers.Dense(1, name="d_logit")(x), name="discriminator")
+    logit = layers.Dense(1, dtype="float32", name="d_logit")(x)
+    discriminator = keras.Model(inputs, logit, name="discriminator")
     return GAN(generator, discriminator, seed=seed, name=name)
 
 
@@ -261,12 +269,13 @@ def dcgan(latent_dim=100, filters=64, seed=None, name="dcgan"):
     x = layers.BatchNormalization(momentum=0.9, name="g_bn1")(x)  # (b, 14, 14, f)
     x = layers.LeakyReLU(0.2, name="g_lrelu1")(x)
     outputs = layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh",
-                                     name="g_up2")(x)  # (b, 28, 28, 1)
+                                     dtype="float32", name="g_up2")(x)  # (b, 28, 28, 1)
     generator = keras.Model(inputs, outputs, name="generator")
     inputs, x = checked_input((28, 28, 1), name="image")
     for i, width in enumerate((filters, 2 * filters)):  # (b, 14, 14, f), (b, 7, 7, 2f)
         x = layers.Conv2D(width, 4, strides=2, padding="same", name=f"d_conv{i + 1}")(x)
         x = layers.LeakyReLU(0.2, name=f"d_lrelu{i + 1}")(x)
     x = layers.Flatten(name="d_flatten")(x)
-    discriminator = keras.Model(inputs, layers.Dense(1, name="d_logit")(x), name="discriminator")
+    logit = layers.Dense(1, dtype="float32", name="d_logit")(x)
+    discriminator = keras.Model(inputs, logit, name="discriminator")
     return GAN(generator, discriminator, seed=seed, name=name)

@@ -110,7 +110,7 @@ def gcn_node_classifier(node_features=1433, num_classes=7, units=16, dropout=0.5
     h = GCNConv(units, activation="relu", kernel_regularizer=_l2(weight_decay),
                 name="gcn1")(graph)  # (G, N, units)
     h = layers.Dropout(dropout, name="dropout")(h)
-    logits = GCNConv(num_classes, kernel_regularizer=_l2(weight_decay),
+    logits = GCNConv(num_classes, kernel_regularizer=_l2(weight_decay), dtype="float32",
                      name="gcn2")({**graph, "nodes": h})  # (G, N, classes)
     return ZooModel(inputs, logits, name=name)
 
@@ -141,7 +141,8 @@ def gat_node_classifier(node_features=1433, num_classes=7, units=8, heads=8, dro
                 kernel_regularizer=_l2(weight_decay), name="gat1")({**graph, "nodes": h})
     h = layers.Dropout(dropout, name="dropout")(h)  # (G, N, units * heads)
     logits = GATConv(num_classes, heads=1, concat=False, dropout=dropout,
-                     kernel_regularizer=_l2(weight_decay), name="gat2")({**graph, "nodes": h})
+                     kernel_regularizer=_l2(weight_decay), dtype="float32",
+                     name="gat2")({**graph, "nodes": h})
     return ZooModel(inputs, logits, name=name)
 
 
@@ -149,7 +150,7 @@ def _gin(node_features, units, num_layers, outputs, name):
     inputs, graph = graph_inputs(node_features)
     h = apply_gin_block(graph, units, num_layers)  # (G, num_layers * units)
     h = layers.Dense(units, activation="relu", name="head")(h)
-    return ZooModel(inputs, layers.Dense(outputs, name="out")(h), name=name)
+    return ZooModel(inputs, layers.Dense(outputs, dtype="float32", name="out")(h), name=name)
 
 
 @register_model(task="regression", family="gnn", example=graph_example, smoke=SMALL)
@@ -220,7 +221,7 @@ def mpnn_molecule(node_features=16, edge_features=6, num_targets=1, units=32, nu
         GlobalPool("sum", name="sum_pool")(graph),
         GlobalAttentionPool(units, name="attention_pool")(graph)])  # (G, 2 * units)
     h = layers.Dense(units, activation="relu", name="head")(readout)
-    return ZooModel(inputs, layers.Dense(num_targets, name="out")(h), name=name)
+    return ZooModel(inputs, layers.Dense(num_targets, dtype="float32", name="out")(h), name=name)
 
 
 @register_model(task="regression", family="gnn", example=graph_example,
@@ -245,7 +246,8 @@ def interaction_network(node_features=4, edge_features=1, output_size=2, units=1
     """
     inputs, graph = graph_inputs(node_features, edge_features)
     nodes, _ = InteractionNetwork(node_units=(units, units, output_size),
-                                  edge_units=(units, units, units), name="interaction")(graph)
+                                  edge_units=(units, units, units), dtype="float32",
+                                  name="interaction")(graph)
     return ZooModel(inputs, nodes, name=name)
 
 

@@ -66,7 +66,7 @@ def char_lm(vocab_size=100, embed_dim=32, units=256, cell="lstm", num_layers=1, 
     x = apply_embedding_block(x, vocab_size, embed_dim)  # (batch, T, embed_dim)
     x = apply_recurrent_stack(x, cell, units, num_layers, dropout, name=cell,
                               return_sequences=True)  # (batch, T, units)
-    outputs = layers.Dense(vocab_size, name="logits")(x)  # (batch, T, vocab_size)
+    outputs = layers.Dense(vocab_size, dtype="float32", name="logits")(x)  # (batch, T, vocab_size)
     return ZooModel(inputs, outputs, name=name)
 
 
@@ -100,7 +100,7 @@ def bilstm_tagger(vocab_size=100, num_classes=10, embed_dim=32, units=64, bidire
     if bidirectional:
         rnn = BidirectionalRNN(rnn, name=f"bi{cell}")
     x = rnn(x)  # (batch, T, 2 units | units)
-    outputs = layers.Dense(num_classes, name="logits")(x)  # (batch, T, num_classes)
+    outputs = layers.Dense(num_classes, dtype="float32", name="logits")(x)  # (b, T, num_classes)
     return ZooModel(inputs, outputs, name=name)
 
 

@@ -50,5 +50,5 @@ def mlp(input_shape=(28, 28, 1), num_classes=10, units=(512, 512), activation="r
     x = layers.Flatten(name="flatten")(x)  # (batch, 784)
     for i, width in enumerate(units):
         x = apply_dense_block(x, width, activation, dropout, name=f"hidden{i + 1}")
-    outputs = layers.Dense(num_classes, name="logits")(x)  # (batch, num_classes)
+    outputs = layers.Dense(num_classes, dtype="float32", name="logits")(x)  # (batch, num_classes)
     return ZooModel(inputs, outputs, name=name)

@@ -112,7 +112,7 @@ def mobilenet_v2(input_shape=(224, 224, 3), num_classes=1000, alpha=1.0, stem="i
     x = layers.ReLU(6.0, name="conv_last_relu")(_bn(x, "conv_last_bn"))
     x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
     x = layers.Dropout(dropout, name="dropout")(x) if dropout else x
-    outputs = layers.Dense(num_classes, name="predictions")(x)
+    outputs = layers.Dense(num_classes, dtype="float32", name="predictions")(x)
     return ZooModel(inputs, outputs, name=name)
 
 
@@ -199,5 +199,5 @@ def shufflenet_v2(input_shape=(224, 224, 3), num_classes=1000, width=1.0, stem="
                                     name=f"stage{stage}_unit{i + 1}")
     x = _conv_bn_relu(x, last, "conv5")  # (b, 7, 7, 1024)
     x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    outputs = layers.Dense(num_classes, name="predictions")(x)
+    outputs = layers.Dense(num_classes, dtype="float32", name="predictions")(x)
     return ZooModel(inputs, outputs, name=name)

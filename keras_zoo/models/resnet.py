@@ -128,7 +128,7 @@ def resnet(blocks, bottleneck, input_shape=(224, 224, 3), num_classes=1000, widt
             else:
                 x = apply_basic_block(x, filters, strides, use_bias, name=block_name)
     x = layers.GlobalAveragePooling2D(name="avg_pool")(x)  # (b, 512 or 2048 x width)
-    outputs = layers.Dense(num_classes, name="predictions")(x)
+    outputs = layers.Dense(num_classes, dtype="float32", name="predictions")(x)
     return ZooModel(inputs, outputs, name=name)
 
 

@@ -47,7 +47,7 @@ def apply_policy_head(x, num_moves, name="policy"):
     """
     x = _conv_bn_relu(x, 2, 1, f"{name}_head")  # (b, h, w, 2)
     x = layers.Flatten(name=f"{name}_flatten")(x)  # (b, 2 h w)
-    return layers.Dense(num_moves, name=name)(x)
+    return layers.Dense(num_moves, dtype="float32", name=name)(x)
 
 
 def apply_value_head(x, units, name="value"):
@@ -65,7 +65,7 @@ def apply_value_head(x, units, name="value"):
     x = _conv_bn_relu(x, 1, 1, f"{name}_head")  # (b, h, w, 1)
     x = layers.Flatten(name=f"{name}_flatten")(x)  # (b, h w)
     x = layers.Dense(units, activation="relu", name=f"{name}_hidden")(x)  # (b, units)
-    return layers.Dense(1, activation="tanh", name=name)(x)
+    return layers.Dense(1, activation="tanh", dtype="float32", name=name)(x)
 
 
 def _example(model, batch, rng):
@@ -163,7 +163,7 @@ def policy_mlp(observation_dim=4, num_actions=2, units=(64, 64), activation="tan
     """
     inputs, x = checked_input((observation_dim,), name="observation")
     x = apply_dense_stack(x, units, activation, name="policy_hidden")  # (b, units[-1])
-    outputs = layers.Dense(num_actions, name="policy")(x)  # (b, num_actions)
+    outputs = layers.Dense(num_actions, dtype="float32", name="policy")(x)  # (b, num_actions)
     return ZooModel(inputs, outputs, name=name)
 
 
@@ -185,5 +185,5 @@ def value_mlp(observation_dim=4, units=(64, 64), activation="tanh", name="value_
     """
     inputs, x = checked_input((observation_dim,), name="observation")
     x = apply_dense_stack(x, units, activation, name="value_hidden")  # (b, units[-1])
-    outputs = layers.Dense(1, name="value")(x)  # (b, 1)
+    outputs = layers.Dense(1, dtype="float32", name="value")(x)  # (b, 1)
     return ZooModel(inputs, outputs, name=name)

@@ -50,7 +50,7 @@ def _forecaster(cell, window, features, units, num_layers, horizon, dropout, unr
         unroll = default_unroll(window, cell)
     inputs, x = checked_input((window, features), name="window")  # (batch, window, features)
     x = apply_recurrent_stack(x, cell, units, num_layers, dropout, unroll, name=cell)
-    outputs = layers.Dense(horizon, name="forecast")(x)  # (batch, horizon)
+    outputs = layers.Dense(horizon, dtype="float32", name="forecast")(x)  # (batch, horizon)
     return ZooModel(inputs, outputs, name=name)
 
 
@@ -135,14 +135,14 @@ def rnn_classifier(input_shape=(28, 28, 1), cell="lstm", units=128, num_layers=1
         unroll = default_unroll(input_shape[0], cell)
     inputs, x = _row_classifier(input_shape, name)
     x = apply_recurrent_stack(x, cell, units, num_layers, dropout, unroll, name=cell)
-    outputs = layers.Dense(num_classes, name="logits")(x)  # (batch, num_classes)
+    outputs = layers.Dense(num_classes, dtype="float32", name="logits")(x)  # (batch, num_classes)
     return ZooModel(inputs, outputs, name=name)
 
 
 def _lecture_classifier(cell, input_shape, units, num_classes, name):
     inputs, x = _row_classifier(input_shape, name)
     x = layers.RNN(LECTURE_CELLS[cell](units, name=f"{cell}_cell"), name=cell)(x)  # (b, units)
-    outputs = layers.Dense(num_classes, name="logits")(x)  # (batch, num_classes)
+    outputs = layers.Dense(num_classes, dtype="float32", name="logits")(x)  # (batch, num_classes)
     return ZooModel(inputs, outputs, name=name)
 
 

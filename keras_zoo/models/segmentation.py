@@ -84,7 +84,7 @@ def _segmentation_network(input_shape, num_classes, filters, skips, batch_norm, 
         if skips:
             x = layers.Concatenate(name=f"skip{level}")([x, features[level - 1]])
         x = apply_conv_unit(x, filters[level - 1], f"dec{level}", batch_norm)
-    outputs = layers.Conv2D(num_classes, 1, name="logits")(x)  # (b, H, W, num_classes)
+    outputs = layers.Conv2D(num_classes, 1, dtype="float32", name="logits")(x)  # (b, H, W, classes)
     return ZooModel(inputs, outputs, name=name)
 
 

@@ -92,7 +92,7 @@ def seq2seq(source_vocab=64, target_vocab=16, embed_dim=32, units=64, bidirectio
     decoder_in, decoder = checked_token_input(target_length, "decoder_input")  # (batch, T_out)
     _, state = apply_lstm_encoder(source, source_vocab, embed_dim, units, bidirectional)
     x = apply_lstm_decoder(decoder, state, target_vocab, embed_dim, state[0].shape[-1])  # (b,T,u)
-    logits = layers.Dense(target_vocab, name="logits")(x)  # (batch, T_out, target_vocab)
+    logits = layers.Dense(target_vocab, dtype="float32", name="logits")(x)  # (b, T_out, vocab)
     return ZooModel([source_in, decoder_in], logits, name=name)
 
 
@@ -121,7 +121,7 @@ def seq2seq_attention(source_vocab=64, target_vocab=16, embed_dim=32, units=64,
     mask = PaddingMask(name="source_mask")(source)  # (batch, 1, T_in)
     decoder = AttentionLSTMDecoder(h.shape[-1], attention_units, units, name="decoder")
     x, weights = decoder(y, states, h, c, memory_mask=mask)  # (b, T_out, u), (b, T_out, T_in)
-    logits = layers.Dense(target_vocab, name="logits")(x)  # (batch, T_out, target_vocab)
+    logits = layers.Dense(target_vocab, dtype="float32", name="logits")(x)  # (b, T_out, vocab)
     outputs = [logits, weights] if return_attention else logits
     return ZooModel([source_in, decoder_in], outputs, name=name)
 

@@ -22,15 +22,16 @@ from keras_zoo.registry import register_model
 def gaussian_kl(mean, log_var):
     """KL(N(mean, exp(log_var)) || N(0, I)) per example, summed over the latent axis.
 
-    Closed form: -1/2 * sum(1 + log_var - mean^2 - exp(log_var)).
+    Closed form: -1/2 * sum(1 + log_var - mean^2 - exp(log_var)), in float32 whatever
+    the inputs' dtype (exp and the sum lose too much in 16 bits).
 
     Args:
         mean, log_var: tensors of shape (batch, latent_dim).
 
     Returns:
-        Tensor of shape (batch,).
+        Tensor of shape (batch,), float32.
     """
-    mean, log_var = ops.convert_to_tensor(mean), ops.convert_to_tensor(log_var)
+    mean, log_var = ops.cast(mean, "float32"), ops.cast(log_var, "float32")
     return -0.5 * ops.sum(1.0 + log_var - ops.square(mean) - ops.exp(log_var), axis=-1)
 
 
@@ -42,9 +43,9 @@ def bernoulli_nll(x, logits):
         logits: decoder logits of the same shape.
 
     Returns:
-        Tensor of shape (batch,): -log p(x | z) in nats.
+        Tensor of shape (batch,): -log p(x | z) in nats, float32 (as `gaussian_kl`).
     """
-    x, logits = ops.convert_to_tensor(x), ops.convert_to_tensor(logits)
+    x, logits = ops.cast(x, "float32"), ops.cast(logits, "float32")
     per_pixel = ops.softplus(logits) - x * logits  # = BCE(x, sigmoid(logits)), stably
     return ops.sum(ops.reshape(per_pixel, (ops.shape(x)[0], -1)), axis=-1)
 
@@ -61,6 +62,10 @@ class VAE(CheckedDataMixin, keras.Model):
         encoder: model (batch, *image_shape) -> [mean, log_var], each (batch, latent_dim).
         decoder: model (batch, latent_dim) -> logits (batch, *image_shape).
         seed: seed of the sampling noise.
+
+    Under a mixed precision policy the encoder and decoder compute in 16 bits, but their
+    output layers (mean, log-variance, logits), the sampling and the loss stay float32,
+    and so do the images the loss reads (`input_dtype`).
     """
 
     image_range = (0.0, 1.0)
@@ -74,6 +79,13 @@ class VAE(CheckedDataMixin, keras.Model):
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.built = True
 
+    @property
+    def input_dtype(self):
+        """Images are kept in float32 (the variable dtype) under a mixed policy, not
+        rounded to 16 bits: the loss compares them with the reconstruction. The encoder
+        casts its own input."""
+        return self.variable_dtype
+
     def encode(self, x, training=False):
         """(mean, log_var) of q(z | x), each (batch, latent_dim)."""
         check_range(x, *self.image_range, what=f"{self.name}: images", hint=self.range_hint)
@@ -85,6 +97,7 @@ class VAE(CheckedDataMixin, keras.Model):
 
     def reparameterize(self, mean, log_var, seed=None):
         """z = mean + exp(log_var / 2) * eps, eps ~ N(0, I) from the seed generator."""
+        mean, log_var = ops.cast(mean, "float32"), ops.cast(log_var, "float32")
         eps = keras.random.normal(ops.shape(mean), seed=self.seed_generator if seed is None
                                   else seed)
         return mean + ops.exp(0.5 * log_var) * eps
@@ -157,13 +170,13 @@ def vae(image_shape=(28, 28, 1), units=(400, 400), latent_dim=200, seed=None, na
     """
     inputs, x = checked_input(image_shape, name="image")
     x = apply_leaky_dense_stack(layers.Flatten(name="flatten")(x), units, name="enc")
-    mean = layers.Dense(latent_dim, name="mean")(x)  # (b, latent_dim)
-    log_var = layers.Dense(latent_dim, name="log_var")(x)  # (b, latent_dim)
+    mean = layers.Dense(latent_dim, dtype="float32", name="mean")(x)  # (b, latent_dim)
+    log_var = layers.Dense(latent_dim, dtype="float32", name="log_var")(x)  # (b, latent_dim)
     encoder = keras.Model(inputs, [mean, log_var], name="encoder")
     inputs, x = checked_input((latent_dim,), name="latent")
     x = apply_leaky_dense_stack(x, tuple(reversed(units)), name="dec")
     size = image_shape[0] * image_shape[1] * image_shape[2]
-    x = layers.Dense(size, name="dec_logits")(x)  # (b, 784) logits
-    decoder = keras.Model(inputs, layers.Reshape(image_shape, name="dec_image")(x),
-                          name="decoder")
+    x = layers.Dense(size, dtype="float32", name="dec_logits")(x)  # (b, 784) logits
+    x = layers.Reshape(image_shape, dtype="float32", name="dec_image")(x)
+    decoder = keras.Model(inputs, x, name="decoder")
     return VAE(encoder, decoder, seed=seed, name=name)
