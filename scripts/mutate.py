@@ -292,8 +292,8 @@ MUTATIONS = [
         selection=("tests/test_datasets.py", "-k", "make_windows")),
     Mutation(
         "minimize_jax_never_updates", "training", "keras_zoo/training.py",
-        old="    optimizer.apply(grads, variables)  # assignments go to the enclosing scope",
-        new="    # optimizer.apply(grads, variables)  # forgotten: no update",
+        old="        optimizer.apply(grads, variables)  # assignments go to the enclosing scope",
+        new="        pass  # optimizer.apply(grads, variables) forgotten: no update",
         description="training.minimize on JAX computes the gradients but never applies them",
         selection=("tests/test_training.py", "-k", "minimize"), backends=("jax",)),
     Mutation(

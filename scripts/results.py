@@ -61,6 +61,9 @@ BAD_INPUT_KINDS = {
                     "one line on stderr and exit status 1"),
     "test_datasets.py": ("unavailable or corrupted tensorflow-datasets copies",
                          "one line saying which, and what to do"),
+    "test_distribute.py": ("`--distribute data` / `distribute.data_parallel()` on TensorFlow "
+                           "or PyTorch",
+                           "one line naming what to use there instead; exit status 2"),
 }
 
 # tutorial -> (what the headline says, the metric keys shown " / "-joined, the bar to meet).

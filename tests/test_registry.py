@@ -126,8 +126,11 @@ def test_overrides_change_the_output_width(name):
 # their ten steps are in the fuller tier (`pytest -m full`); every other test here, the
 # goldens and the save/load round trips still run them in the default tier.
 DEEP_ONLY_IN_FULL = ("resnet101", "resnet152")
-TRAINED = [pytest.param(n, marks=pytest.mark.full) if n in DEEP_ONLY_IN_FULL else n
-           for n in MODELS]
+# On JAX, GoogLeNet's ten steps are compile-bound (XLA takes ~25 s on two cores for its
+# train step): fuller tier there; TensorFlow and PyTorch train it in the default tier.
+JAX_ONLY_IN_FULL = ("googlenet",) if keras.backend.backend() == "jax" else ()
+TRAINED = [pytest.param(n, marks=pytest.mark.full)
+           if n in DEEP_ONLY_IN_FULL + JAX_ONLY_IN_FULL else n for n in MODELS]
 
 
 FRESH_NOISE = {"dcgan", "gan_mlp", "ddpm", "vae", "rbm"}  # a new noise draw every step
