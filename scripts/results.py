@@ -61,6 +61,8 @@ BAD_INPUT_KINDS = {
                     "one line on stderr and exit status 1"),
     "test_datasets.py": ("unavailable or corrupted tensorflow-datasets copies",
                          "one line saying which, and what to do"),
+    "test_results.py": ("unknown tutorial names to `scripts/time_tutorials.py`",
+                        "exit status 2 naming the known tutorials"),
     "test_distribute.py": ("`--distribute data` / `distribute.data_parallel()` on TensorFlow "
                            "or PyTorch",
                            "one line naming what to use there instead; exit status 2"),

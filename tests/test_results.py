@@ -3,6 +3,7 @@ the runs filed under results/runs/, and every run says where and how it was made
 
 import importlib.util
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,32 @@ def test_selfplay_figures_are_rendered_from_the_filed_runs(tmp_path):
     page = "\n".join(results.selfplay_md(runs))
     assert "| jax | tictactoe | lockstep+cache | 1.0 | 10 | 100 | 1,234 | 100 |" in page
     assert "load 0.1 before / 1.9 after" in page
+
+
+_spec_t = importlib.util.spec_from_file_location("time_tutorials",
+                                                 ROOT / "scripts" / "time_tutorials.py")
+time_tutorials = importlib.util.module_from_spec(_spec_t)
+_spec_t.loader.exec_module(time_tutorials)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.environ.get("KERAS_BACKEND") != "torch",
+                    reason="runs a tutorial in a child process: once, in the torch run")
+def test_time_tutorials_runs_each_tutorial_and_writes_the_timings(tmp_path, capsys):
+    out = tmp_path / "timed"
+    assert time_tutorials.main(["cnn_basics", "--flags=--smoke", "--out", str(out),
+                                "--record"]) == 0
+    timing = json.loads((out / "timing.json").read_text())
+    (row,) = timing["tutorials"]
+    assert timing["backend"] == "torch" and timing["flags"] == ["--smoke"]
+    assert row["tutorial"] == "cnn_basics" and row["returncode"] == 0 and row["smoke"]
+    assert 0 < row["seconds"] < row["wall_seconds"]  # the process also imports Keras
+    assert row["headline"]
+    assert "filed" not in capsys.readouterr().out  # smoke runs are never filed
+
+
+@pytest.mark.bad_input
+def test_time_tutorials_refuses_unknown_names(capsys):
+    with pytest.raises(SystemExit):
+        time_tutorials.main(["no_such_tutorial"])
+    assert "unknown tutorials ['no_such_tutorial']" in capsys.readouterr().err
