@@ -21,8 +21,6 @@ running.
 """
 
 import argparse
-import datetime
-import importlib.metadata
 import json
 import os
 import statistics
@@ -30,6 +28,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from reporting import provenance
 
 RESULTS = Path(__file__).resolve().parent.parent / "results" / "data_parallel"
 DEVICE_COUNTS = (1, 2, 4)
@@ -122,24 +122,12 @@ def main(argv=None):
                          "ms_per_step": round(1000 * r["step_seconds"], 2),
                          "relative": r["relative"]} for r in rows],
             "real_host": plan,
-            "run": {"date": datetime.datetime.now(datetime.timezone.utc).strftime(
-                        "%Y-%m-%dT%H:%M:%SZ"),
-                    "machine": {"cpu": _cpu(), "cores": os.cpu_count()},
-                    "versions": {p: importlib.metadata.version(p)
-                                 for p in ("keras", "jax", "jaxlib")},
-                    "load_before": round(load_before, 2),
-                    "load_after": round(os.getloadavg()[0], 2)}}
+            "run": provenance(("keras", "jax", "jaxlib"), load_before)}
         RESULTS.mkdir(parents=True, exist_ok=True)
         path = RESULTS / f"jax_{args.model}.json"
         path.write_text(json.dumps(record, indent=1) + "\n")
         print(f"filed {path}")
     return 0
-
-
-def _cpu():
-    from keras_zoo.tutorial import cpu_model
-
-    return cpu_model()
 
 
 if __name__ == "__main__":

@@ -112,3 +112,18 @@ def report(meta, results, args):
         md += [f"- {line}" for line in summary]
         out.with_suffix(".md").write_text("\n".join(md) + "\n")
         print(f"wrote {out} and {out.with_suffix('.md')}")
+
+
+def provenance(packages, load_before):
+    """A filed benchmark run's "run" record: date (UTC), machine, the versions of
+    `packages`, and the load average before (given) and after (now) the run."""
+    import datetime
+    import importlib.metadata
+    import os
+
+    from keras_zoo.tutorial import cpu_model
+
+    return {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "machine": {"cpu": cpu_model(), "cores": os.cpu_count()},
+            "versions": {p: importlib.metadata.version(p) for p in packages},
+            "load_before": round(load_before, 2), "load_after": round(os.getloadavg()[0], 2)}

@@ -22,8 +22,6 @@ README's self-play line and docs/results.md's table. Measure with nothing else r
 """
 
 import argparse
-import datetime
-import importlib.metadata
 import json
 import os
 import statistics
@@ -31,10 +29,10 @@ import time
 from pathlib import Path
 
 import keras
+from reporting import provenance
 
 import keras_zoo
 from keras_zoo.rl import ConnectFour, TicTacToe, model_evaluator, self_play
-from keras_zoo.tutorial import cpu_model
 
 GAMES = {"tictactoe": TicTacToe, "connect4": ConnectFour}
 RESULTS = Path(__file__).resolve().parent.parent / "results" / "selfplay"
@@ -125,12 +123,7 @@ def write(args, model, rows, load_before):
         "parameters": model.count_params(), "ways": rows,
         "speedup": round(rows["lockstep+cache"]["leaves_per_second"]
                          / rows["one leaf"]["leaves_per_second"], 1),
-        "run": {"date": datetime.datetime.now(datetime.timezone.utc).strftime(
-                    "%Y-%m-%dT%H:%M:%SZ"),
-                "machine": {"cpu": cpu_model(), "cores": os.cpu_count()},
-                "versions": {p: importlib.metadata.version(p) for p in ("keras", library)},
-                "load_before": round(load_before, 2),
-                "load_after": round(os.getloadavg()[0], 2)}}
+        "run": provenance(("keras", library), load_before)}
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{backend}_{args.game}.json"
     path.write_text(json.dumps(record, indent=1) + "\n")

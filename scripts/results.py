@@ -260,9 +260,17 @@ def results_md(runs):
     return "\n".join(out).rstrip() + "\n"
 
 
+def replace_block(readme_text, begin, end, content):
+    """`readme_text` with the lines between the `begin` and `end` markers set to
+    `content`; unchanged where the markers are missing."""
+    if begin not in readme_text:
+        return readme_text
+    start, stop = readme_text.index(begin) + len(begin), readme_text.index(end)
+    return readme_text[:start] + "\n" + content + "\n" + readme_text[stop:]
+
+
 def readme_with_table(readme_text, table):
-    start, end = readme_text.index(BEGIN) + len(BEGIN), readme_text.index(END)
-    return readme_text[:start] + "\n" + table + "\n" + readme_text[end:]
+    return replace_block(readme_text, BEGIN, END, table)
 
 
 def load_selfplay(folder=SELFPLAY):
@@ -313,11 +321,7 @@ def selfplay_md(runs):
 
 
 def readme_with_selfplay(readme_text, runs):
-    if SELFPLAY_BEGIN not in readme_text:
-        return readme_text
-    start = readme_text.index(SELFPLAY_BEGIN) + len(SELFPLAY_BEGIN)
-    end = readme_text.index(SELFPLAY_END)
-    return readme_text[:start] + "\n" + selfplay_line(runs) + "\n" + readme_text[end:]
+    return replace_block(readme_text, SELFPLAY_BEGIN, SELFPLAY_END, selfplay_line(runs))
 
 
 def load_scaling(folder=SCALING):
@@ -346,13 +350,6 @@ def scaling_line(runs):
             f"{runs[0]['run']['date'][:10]}): " + "; ".join(parts) + ".")
 
 
-def readme_with_scaling(readme_text, runs):
-    if SCALING_BEGIN not in readme_text:
-        return readme_text
-    start = readme_text.index(SCALING_BEGIN) + len(SCALING_BEGIN)
-    end = readme_text.index(SCALING_END)
-    return readme_text[:start] + "\n" + scaling_line(runs) + "\n" + readme_text[end:]
-
 
 def count_bad_inputs():
     """Collect the `bad_input` tests with pytest (no test runs): {file: count}."""
@@ -380,11 +377,10 @@ def bad_inputs_block(record):
 
 
 def readme_with_bad_inputs(readme_text):
-    if not BAD_INPUTS.exists() or BAD_BEGIN not in readme_text:
+    if not BAD_INPUTS.exists():
         return readme_text
     block = bad_inputs_block(json.loads(BAD_INPUTS.read_text()))
-    start, end = readme_text.index(BAD_BEGIN) + len(BAD_BEGIN), readme_text.index(BAD_END)
-    return readme_text[:start] + "\n" + block + "\n" + readme_text[end:]
+    return replace_block(readme_text, BAD_BEGIN, BAD_END, block)
 
 
 def record(folders, runs_dir=RUNS):
@@ -431,7 +427,7 @@ def main(argv=None):
     runs, selfplay = load_runs(), load_selfplay()
     readme = readme_with_bad_inputs(readme_with_table(README.read_text(), readme_table(runs)))
     readme = readme_with_selfplay(readme, selfplay)
-    readme = readme_with_scaling(readme, load_scaling())
+    readme = replace_block(readme, SCALING_BEGIN, SCALING_END, scaling_line(load_scaling()))
     page = results_md(runs) + "\n" + "\n".join(selfplay_md(selfplay))
     if args.command == "render":
         README.write_text(readme)

@@ -137,3 +137,21 @@ def test_time_tutorials_refuses_unknown_names(capsys):
     with pytest.raises(SystemExit):
         time_tutorials.main(["no_such_tutorial"])
     assert "unknown tutorials ['no_such_tutorial']" in capsys.readouterr().err
+
+
+def test_scaling_line_states_the_overhead_and_the_real_host_arithmetic(tmp_path):
+    record = {"model": "mlp", "smoke": False, "params": 1000, "global_batch": 64,
+              "devices": [{"devices": 1, "ms_per_step": 2.0, "relative": 1.0},
+                          {"devices": 4, "ms_per_step": 5.0, "relative": 2.5}],
+              "real_host": {"devices": 8, "per_device_batch": 8,
+                            "allreduce_bytes_per_device": 7_000_000},
+              "run": {"date": "2026-12-05T01:02:03Z", "machine": {"cores": 2}}}
+    (tmp_path / "jax_mlp.json").write_text(json.dumps(record))
+    line = results.scaling_line(results.load_scaling(tmp_path))
+    assert "1: 2.0 ms (1.0x), 4: 5.0 ms (2.5x) on 2 shared cores: overhead" in line
+    assert "8 GPUs each computes 8 examples" in line and "7.0 MB per GPU" in line
+    readme = f"a\n{results.SCALING_BEGIN}\nold\n{results.SCALING_END}\nb"
+    assert results.replace_block(readme, results.SCALING_BEGIN, results.SCALING_END,
+                                 line) == f"a\n{results.SCALING_BEGIN}\n{line}\n" \
+                                          f"{results.SCALING_END}\nb"
+    assert "no run filed yet" in results.scaling_line([])
