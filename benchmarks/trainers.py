@@ -74,6 +74,10 @@ class KerasTrainer:
             for layer in self.model._flatten_layers():  # which read it on every call
                 if hasattr(layer, "use_cudnn"):
                     layer.use_cudnn = opts["use_cudnn"]
+        if opts.get("fused") is False:  # keras_zoo's LSTM/GRU run as Keras' own layers (the
+            for layer in self.model._flatten_layers():  # same weights): the loop Keras runs
+                if type(layer).__module__ == "keras_zoo.layers.recurrent":
+                    layer.__class__ = type(layer).__mro__[1]  # keras.layers.LSTM / GRU
         lr = cfg.get("lr", 1e-3)
         compile_kw = {"jit_compile": opts.get("jit_compile", "auto"),
                       "steps_per_execution": opts.get("steps_per_execution", 1)}

@@ -93,6 +93,8 @@ def load(path, compile=True, safe_mode=True):  # noqa: A002 - keras' own argumen
 
 
 _CHECK = "keras_zoo>InputShapeCheck"
+# keras_zoo layers whose config is their Keras twin's: a plain copy names the twin.
+_KERAS_TWINS = {"keras_zoo>LSTM": "LSTM", "keras_zoo>GRU": "GRU"}
 
 
 def _rewire(node, moved):
@@ -113,8 +115,10 @@ def plain_keras(model):
     """The same functional network and weights as a plain `keras.Model`: no keras_zoo class.
 
     The input checks (`InputShapeCheck`, identity layers) are dropped, and the data checks
-    of `ZooModel` with them; predictions are unchanged. Save the result to share a file
-    that loads with `keras.saving.load_model` where keras_zoo is not installed.
+    of `ZooModel` with them; keras_zoo's `LSTM` / `GRU` become Keras' own (the same
+    config). Predictions are unchanged (up to rounding: on torch's CPU keras_zoo's LSTM
+    runs PyTorch's fused kernel). Save the result to share a file that loads with
+    `keras.saving.load_model` where keras_zoo is not installed.
 
     Args:
         model: a functional model, e.g. from `keras_zoo.build` (trained or not).
@@ -130,7 +134,7 @@ def plain_keras(model):
     if not hasattr(model, "inputs") or not model.inputs or not hasattr(model, "get_config"):
         raise ValueError(f"plain_keras: {model.name} is a subclassed model; only functional "
                          "models can be copied without keras_zoo")
-    config = model.get_config()
+    config = _to_keras_twins(model.get_config())
     if "layers" not in config:
         raise ValueError(f"plain_keras: {model.name} is not a functional model")
     moved = {}
@@ -152,6 +156,17 @@ def plain_keras(model):
     for layer in copy.layers:
         layer.set_weights(model.get_layer(layer.name).get_weights())
     return copy
+
+
+def _to_keras_twins(node):
+    """The config with keras_zoo's LSTM / GRU named as `keras.layers.LSTM` / `GRU`."""
+    if isinstance(node, dict):
+        if node.get("registered_name") in _KERAS_TWINS:
+            node = {**node, "module": "keras.layers", "registered_name": None}
+        return {k: _to_keras_twins(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_to_keras_twins(v) for v in node]
+    return node
 
 
 def _nested_custom(layers_config):

@@ -137,6 +137,74 @@ def replicate_indivisible_batches():
     distribution_lib.distribute_data_input = distribute_data_input
 
 
+# ------------------------------------------------ 5. torch LSTM/GRU on CPU: fused kernel
+
+
+def _is(fn, *names):
+    """Whether `fn` is Keras' (or keras.ops') activation of one of these names."""
+    return any(fn is getattr(keras.activations, n) or fn is getattr(ops, n) for n in names)
+
+
+def fused_recurrence(layer, sequences, initial_state, mask, training):
+    """A `keras.layers.LSTM`/`GRU`'s whole recurrence by PyTorch's fused ATen kernel.
+
+    Keras' torch backend calls `torch._VF.lstm`/`gru` (what `nn.LSTM`/`nn.GRU` run) only
+    on CUDA; on CPU it steps a Python loop of small ops. This calls the same kernel on
+    CPU with the layer's own weights: the LSTM's gate blocks (i, f, c, o) are PyTorch's
+    order, the GRU's (z, r, h) are reordered to PyTorch's (r, z, n); Keras' one LSTM bias
+    is PyTorch's input bias (the recurrent bias is zero), the GRU's two biases (input,
+    recurrent; `reset_after=True`) are PyTorch's two. Input dropout is applied as Keras
+    applies it (one mask for every step).
+
+    Args:
+        layer: the `LSTM` or `GRU` layer (its `cell` holds the weights).
+        sequences: (batch, time, features); initial_state: [h, c] or [h], each
+            (batch, units); mask and training: as `keras.layers.RNN.inner_loop`.
+
+    Returns:
+        `(last_output, outputs, states)` as `RNN.inner_loop` returns them, or None where
+        the kernel does not apply (another backend, a CUDA tensor (Keras uses cuDNN
+        there), a mask, recurrent dropout, other activations, `reset_after=False`,
+        `use_cudnn=False`, tracing or `torch.compile`): the caller runs Keras' own path.
+    """
+    if keras.backend.backend() != "torch" or layer.use_cudnn is False:
+        return None
+    import torch
+
+    cell = layer.cell
+    gru = isinstance(layer, layers.GRU)
+    if (mask is not None or cell.recurrent_dropout or (gru and not cell.reset_after)
+            or not _is(cell.activation, "tanh")
+            or not _is(cell.recurrent_activation, "sigmoid")
+            or sequences.device.type != "cpu" or torch.jit.is_tracing()
+            or torch.compiler.is_compiling()):
+        return None
+    if training and cell.dropout:  # one input-dropout mask for every step, as Keras does
+        sequences = sequences * ops.expand_dims(cell.get_dropout_mask(sequences[:, 0]), 1)
+    dtype = sequences.dtype
+    kernel, recurrent = (ops.cast(w, dtype) for w in (cell.kernel, cell.recurrent_kernel))
+    bias = None if cell.bias is None else ops.cast(cell.bias, dtype)
+    if not isinstance(initial_state, (list, tuple)):
+        initial_state = [initial_state]
+    states = [ops.cast(s, dtype)[None] for s in initial_state]  # each (1, batch, units)
+    if gru:  # blocks z, r, h -> r, z, n
+        z, r, h = (slice(k * cell.units, (k + 1) * cell.units) for k in range(3))
+        kernel, recurrent = (torch.cat([w[..., r], w[..., z], w[..., h]], dim=-1)
+                             for w in (kernel, recurrent))
+        biases = [] if bias is None else [torch.cat([b[r], b[z], b[h]]) for b in bias]
+    else:
+        biases = [] if bias is None else [bias, torch.zeros_like(bias)]
+    params = [kernel.T.contiguous(), recurrent.T.contiguous(), *biases]
+    if layer.go_backwards:  # Keras returns the outputs in the order it read the steps
+        sequences = torch.flip(sequences, dims=[1])
+    run = torch._VF.gru if gru else torch._VF.lstm
+    hx = states[0] if gru else tuple(states)
+    # (input, hx, params, has_biases, num_layers, dropout, train, bidirectional, batch_first)
+    outputs, *last = run(sequences, hx, params, bias is not None, 1, 0.0,
+                         torch.is_grad_enabled(), False, True)  # outputs (batch, time, units)
+    return outputs[:, -1], outputs, [s[0] for s in last]
+
+
 # ----------------------------------------------------------------------- the register
 
 
@@ -225,6 +293,13 @@ WORKAROUNDS = {w.name: w for w in [
         applied_by="keras_zoo.workarounds.replicate_indivisible_batches "
                    "(keras_zoo.distribute.data_parallel)",
         checked={"keras": "3.16"}),
+    Workaround(
+        name="torch_cpu_fused_rnn",
+        problem="Keras' torch backend runs PyTorch's fused LSTM/GRU kernel (what nn.LSTM "
+                "runs) only on CUDA; on CPU it steps a Python loop, several times slower",
+        upstream="https://github.com/keras-team/keras/issues/20902",
+        applied_by="keras_zoo.layers.LSTM / GRU (workarounds.fused_recurrence)",
+        checked={"keras": "3.16", "torch": "2.14"}, timed=True),
 ]}
 
 # The probe of oneDNN's AVX2 kernel limits oneDNN to AVX2, so it shows on any x86-64 CPU.
@@ -232,6 +307,7 @@ _PROBE_ENV = {"onednn_avx2_strided_1x1": {"ONEDNN_MAX_CPU_ISA": "AVX2", "OMP_NUM
                                          "KERAS_BACKEND": "torch"},
               "jax_cpu_depthwise": {"KERAS_BACKEND": "jax", "XLA_FLAGS": ""},
               "torch_simple_rnn_loop": {"KERAS_BACKEND": "torch"},
+              "torch_cpu_fused_rnn": {"KERAS_BACKEND": "torch"},
               "jax_indivisible_batch": {"KERAS_BACKEND": "jax",
                                         "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}}
 
@@ -318,6 +394,27 @@ def _probe_torch_simple_rnn_loop():
     return ratio > 1.1
 
 
+def _probe_torch_cpu_fused_rnn():
+    """Forward + backward of LSTM(100) on (64, 40, 1), torch backend on CPU: Keras' own
+    layer vs keras_zoo's (the fused kernel). Present while Keras' is > 1.2x slower."""
+    import numpy as np
+    import torch
+
+    from keras_zoo.layers import LSTM
+
+    x = torch.tensor(np.random.default_rng(0).normal(size=(64, 40, 1)).astype("float32"))
+
+    def step_seconds(cls):
+        layer = cls(100)
+        layer.build(x.shape)
+        variables = [v.value for v in layer.trainable_variables]
+        return _best_seconds(lambda: torch.autograd.grad(layer(x).square().sum(), variables))
+
+    ratio = step_seconds(layers.LSTM) / step_seconds(LSTM)
+    print(f"LSTM on CPU, one training step, Keras' layer / the fused kernel: {ratio:.2f}x")
+    return ratio > 1.2
+
+
 def _probe_jax_indivisible_batch():
     """`fit` of 3 examples in batches of 2 under Keras' own DataParallel over 2 devices.
     Present while the last batch (1 example) fails."""
@@ -340,6 +437,7 @@ def _probe_jax_indivisible_batch():
 _PROBES = {"jax_cpu_depthwise": _probe_jax_cpu_depthwise,
            "onednn_avx2_strided_1x1": _probe_onednn_avx2_strided_1x1,
            "torch_simple_rnn_loop": _probe_torch_simple_rnn_loop,
+           "torch_cpu_fused_rnn": _probe_torch_cpu_fused_rnn,
            "jax_indivisible_batch": _probe_jax_indivisible_batch}
 
 

@@ -47,6 +47,10 @@ LAYER_CASES = {
                         lambda layer, x: keras.layers.RNN(layer)(x[0])),
     "LectureGRUCell": (dict(units=3), [(4, 2)],
                        lambda layer, x: keras.layers.RNN(layer)(x[0])),
+    "LSTM": (dict(units=3, return_sequences=True, go_backwards=True, unit_forget_bias=False),
+             [(4, 2)], lambda layer, x: layer(x[0])),
+    "GRU": (dict(units=3, return_state=True, reset_after=False), [(4, 2)],
+            lambda layer, x: layer(x[0])[1]),
     "BidirectionalRNN": (dict(layer=keras.layers.LSTM(3, return_sequences=True),
                               merge_mode="sum"), [(4, 2)], lambda layer, x: layer(x[0])),
 }

@@ -116,7 +116,8 @@ def test_plain_keras_copies_load_where_keras_zoo_is_not_installed(tmp_path, back
         assert not any("keras_zoo" in type(layer).__module__ for layer in plain.layers)
         x, _ = keras_zoo.example_batch(name, model)
         y = keras.ops.convert_to_numpy(model(x))
-        np.testing.assert_array_equal(keras.ops.convert_to_numpy(plain(x)), y)
+        # Keras' own LSTM where keras_zoo's ran PyTorch's fused kernel: rounding apart
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(plain(x)), y, rtol=1e-6, atol=1e-7)
         plain.save(tmp_path / f"{name}.keras")
         xs = x if isinstance(x, list) else [x]
         np.savez(tmp_path / f"{name}.npz", y=y, **{f"x{i}": v for i, v in enumerate(xs)})

@@ -147,3 +147,80 @@ def test_depthwise_layer_is_keras_depthwise(rng):
     assert config == DepthwiseConv2D.from_config(config).get_config()
     assert {k: v for k, v in config.items() if k != "name"} == {
         k: v for k, v in theirs.get_config().items() if k != "name"}
+
+
+# PyTorch's fused LSTM/GRU kernel on torch's CPU (workarounds.fused_recurrence) computes
+# what Keras' own layers compute: outputs, states and one SGD step's weights.
+RECURRENT_SETTINGS = {
+    "last": {}, "sequences": {"return_sequences": True},
+    "backwards": {"go_backwards": True, "return_sequences": True},
+    "states": {"return_state": True}, "no_bias": {"use_bias": False},
+    "input_dropout": {"dropout": 0.3, "seed": 7},
+}
+
+
+def _recurrent_pair(kind, settings, rng, x):
+    """keras_zoo's layer and Keras' own (its generic loop: `use_cudnn=False`), as one-layer
+    models with the same random weights, each compiled with SGD(1) on the MSE."""
+    from keras_zoo.layers import GRU, LSTM
+
+    ours_cls, theirs_cls = {"lstm": (LSTM, keras.layers.LSTM), "gru": (GRU, keras.layers.GRU)}[kind]
+    models = []
+    for layer in (ours_cls(4, **settings), theirs_cls(4, use_cudnn=False, **settings)):
+        inputs = keras.Input(x.shape[1:])
+        models.append(keras.Model(inputs, layer(inputs)))
+    weights = [rng.normal(scale=0.5, size=w.shape).astype("float32")
+               for w in models[0].get_weights()]
+    for model in models:
+        model.set_weights(weights)
+        model.compile(optimizer=keras.optimizers.SGD(1.0), loss="mse")
+    return models
+
+
+@pytest.mark.parametrize("settings", sorted(RECURRENT_SETTINGS))
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_fused_recurrence_equals_keras_layer(kind, settings, rng):
+    x = rng.normal(size=(6, 9, 3)).astype("float32")
+    ours, theirs = _recurrent_pair(kind, RECURRENT_SETTINGS[settings], rng, x)
+    for a, b in zip(keras.tree.flatten(ours(x)), keras.tree.flatten(theirs(x))):
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(a),
+                                   keras.ops.convert_to_numpy(b), rtol=1e-5, atol=1e-6)
+    if settings == "states":
+        return  # several outputs: the weights' step is checked on the others
+    y = rng.normal(size=ours.output.shape[1:]).astype("float32")[None].repeat(len(x), 0)
+    ours.train_on_batch(x, y), theirs.train_on_batch(x, y)  # a step with input dropout
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_fused_recurrence_only_where_it_applies(kind, rng):
+    from keras_zoo.layers import GRU, LSTM
+
+    cls = {"lstm": LSTM, "gru": GRU}[kind]
+    x = keras.ops.convert_to_tensor(rng.normal(size=(2, 5, 3)).astype("float32"))
+    states = [keras.ops.zeros((2, 4))] * (2 if kind == "lstm" else 1)
+    mask = keras.ops.convert_to_tensor(np.array([[1, 1, 1, 0, 0]] * 2, dtype=bool))
+
+    def fused(mask=None, **settings):
+        layer = cls(4, **settings)
+        layer.build(x.shape)
+        return workarounds.fused_recurrence(layer, x, states, mask, False) is not None
+
+    assert fused() is (keras.backend.backend() == "torch")  # a CUDA tensor: Keras' cuDNN
+    assert not fused(mask=mask)  # masked steps keep their state: Keras' loop
+    assert not fused(recurrent_dropout=0.1)
+    assert not fused(activation="relu") and not fused(use_cudnn=False)
+    if kind == "gru":
+        assert not fused(reset_after=False)  # not PyTorch's form of the GRU
+
+
+def test_fused_layers_keep_keras_config_and_bidirectional_copies():
+    from keras_zoo.layers import LSTM, BidirectionalRNN
+
+    ours = LSTM(4, go_backwards=True, name="rnn")
+    theirs = keras.layers.LSTM(4, go_backwards=True, name="rnn")
+    assert ours.get_config() == {**theirs.get_config(), "use_cudnn": "auto"}
+    assert keras.saving.get_registered_name(LSTM) == "keras_zoo>LSTM"
+    bidirectional = BidirectionalRNN(LSTM(4))
+    assert type(bidirectional.forward_layer) is LSTM and type(bidirectional.backward_layer) is LSTM

@@ -25,7 +25,13 @@ from keras_zoo.layers.graph_blocks import (
     InteractionNetwork,
 )
 from keras_zoo.layers.rbf import GaussianRBF
-from keras_zoo.layers.recurrent import BidirectionalRNN, LectureGRUCell, LectureLSTMCell
+from keras_zoo.layers.recurrent import (
+    GRU,
+    LSTM,
+    BidirectionalRNN,
+    LectureGRUCell,
+    LectureLSTMCell,
+)
 from keras_zoo.layers.shuffle import ChannelShuffle, ChannelSplit
 
 __all__ = [
@@ -40,11 +46,13 @@ __all__ = [
     "GATConv",
     "GCNConv",
     "GINConv",
+    "GRU",
     "GaussianRBF",
     "GlobalAttentionPool",
     "GlobalPool",
     "InputShapeCheck",
     "InteractionNetwork",
+    "LSTM",
     "LectureGRUCell",
     "LectureLSTMCell",
     "MessagePassing",

@@ -22,6 +22,8 @@ import copy
 import keras
 from keras import layers, ops
 
+from keras_zoo import workarounds
+
 
 class _CellBuiltByRNN:
     """Mixin: a reloaded cell is built by its `RNN`, inside the RNN's name scope.
@@ -158,6 +160,46 @@ class BidirectionalRNN(layers.Bidirectional):
             if isinstance(config.get(key), dict):
                 config[key].pop("build_config", None)
         return super().from_config(config, custom_objects=custom_objects)
+
+
+@keras.saving.register_keras_serializable(package="keras_zoo")
+class LSTM(layers.LSTM):
+    """`keras.layers.LSTM`, run by PyTorch's fused kernel on the torch backend's CPU.
+
+    Same arguments, weights and numbers as `keras.layers.LSTM` on every backend, and its
+    config plus `use_cudnn` (a file saved on one backend loads on the others, and
+    `keras_zoo.plain_keras` names `keras.layers.LSTM`); on the torch backend on CPU the
+    recurrence is one `torch._VF.lstm` call, as `nn.LSTM` runs it, instead of Keras'
+    Python loop over the steps (`keras_zoo.workarounds.fused_recurrence`: where it
+    applies, and where Keras' own path runs instead).
+    """
+
+    def inner_loop(self, sequences, initial_state, mask, training=False):
+        fused = workarounds.fused_recurrence(self, sequences, initial_state, mask, training)
+        if fused is not None:
+            return fused
+        return super().inner_loop(sequences, initial_state, mask, training=training)
+
+    def get_config(self):  # Keras leaves `use_cudnn` out; False also turns the fusion off
+        return {**super().get_config(), "use_cudnn": self.use_cudnn}
+
+
+@keras.saving.register_keras_serializable(package="keras_zoo")
+class GRU(layers.GRU):
+    """`keras.layers.GRU`, run by PyTorch's fused kernel on the torch backend's CPU.
+
+    As `LSTM` above, with `torch._VF.gru` (`reset_after=True`, Keras' default, is
+    PyTorch's form of the GRU).
+    """
+
+    def inner_loop(self, sequences, initial_state, mask, training=False):
+        fused = workarounds.fused_recurrence(self, sequences, initial_state, mask, training)
+        if fused is not None:
+            return fused
+        return super().inner_loop(sequences, initial_state, mask, training=training)
+
+    def get_config(self):  # Keras leaves `use_cudnn` out; False also turns the fusion off
+        return {**super().get_config(), "use_cudnn": self.use_cudnn}
 
 
 LECTURE_CELLS = {"lstm": LectureLSTMCell, "gru": LectureGRUCell}

@@ -10,12 +10,13 @@ Hochreiter & Schmidhuber 1997 (LSTM).
 from keras import layers
 
 from keras_zoo.layers import checked_input
-from keras_zoo.layers.recurrent import LECTURE_CELLS
+from keras_zoo.layers.recurrent import GRU, LECTURE_CELLS, LSTM
 from keras_zoo.models.base import ZooModel
 from keras_zoo.registry import register_model
 from keras_zoo.workarounds import default_unroll
 
-CELLS = {"rnn": layers.SimpleRNN, "gru": layers.GRU, "lstm": layers.LSTM}
+# keras_zoo's LSTM and GRU are Keras' own, run by PyTorch's fused kernel on torch's CPU.
+CELLS = {"rnn": layers.SimpleRNN, "gru": GRU, "lstm": LSTM}
 
 
 def apply_recurrent_stack(x, cell, units, num_layers=1, dropout=0.0, unroll=False,

@@ -19,6 +19,7 @@ from keras import layers
 from keras_zoo.datasets.text import END, PAD, START
 from keras_zoo.layers.attention import AttentionLSTMDecoder, PaddingMask
 from keras_zoo.layers.checks import checked_token_input
+from keras_zoo.layers.recurrent import LSTM
 from keras_zoo.models.base import ZooModel
 from keras_zoo.registry import register_model
 
@@ -49,7 +50,7 @@ def apply_lstm_encoder(source, vocab, embed_dim, units, bidirectional=False, nam
         (batch, units), or (batch, 2 units): forward and backward concatenated.
     """
     x = layers.Embedding(vocab, embed_dim, mask_zero=True, name="source_embedding")(source)
-    lstm = layers.LSTM(units, return_sequences=True, return_state=True, name=name)
+    lstm = LSTM(units, return_sequences=True, return_state=True, name=name)
     if not bidirectional:
         states, h, c = lstm(x)
         return states, [h, c]
@@ -66,7 +67,7 @@ def apply_lstm_encoder(source, vocab, embed_dim, units, bidirectional=False, nam
 def apply_lstm_decoder(decoder_input, state, vocab, embed_dim, units, name="decoder"):
     """Embedding -> LSTM started from the encoder's state: (batch, T_out, units)."""
     x = layers.Embedding(vocab, embed_dim, name="target_embedding")(decoder_input)
-    return layers.LSTM(units, return_sequences=True, name=name)(x, initial_state=state)
+    return LSTM(units, return_sequences=True, name=name)(x, initial_state=state)
 
 
 @register_model(smoke={"embed_dim": 8, "units": 16}, example=translation_example)
