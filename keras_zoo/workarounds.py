@@ -177,7 +177,7 @@ def fused_recurrence(layer, sequences, initial_state, mask, training):
             or not _is(cell.activation, "tanh")
             or not _is(cell.recurrent_activation, "sigmoid")
             or sequences.device.type != "cpu" or torch.jit.is_tracing()
-            or torch.compiler.is_compiling()):
+            or torch.compiler.is_compiling() or torch.compiler.is_exporting()):
         return None
     if training and cell.dropout:  # one input-dropout mask for every step, as Keras does
         sequences = sequences * ops.expand_dims(cell.get_dropout_mask(sequences[:, 0]), 1)

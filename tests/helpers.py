@@ -22,6 +22,24 @@ WEIGHT_SEED = 0  # deterministic weights of the golden / cross-backend / referen
 INPUT_SEED = 1  # their fixed inputs
 GOLDEN_BATCH = 4
 GOLDEN_MAX_PARAMS = 2_000_000  # above this a golden uses the model's smoke overrides
+# ResNet-101 and -152 are ResNet-50's bottleneck blocks, only more of them (~500 layers:
+# every build, forward and save costs seconds). The fuller tier (`pytest -m full`) runs
+# them in every registry-parametrized test; the default tier checks their parameter
+# counts against keras.applications (test_cnn_zoo.py) and their summaries.
+DEEP_ONLY_IN_FULL = ("resnet101", "resnet152")
+
+
+def registry_params(names, full_only=()):
+    """pytest params over registry names: DEEP_ONLY_IN_FULL and `full_only` marked full."""
+    import pytest
+
+    slow = set(DEEP_ONLY_IN_FULL) | set(full_only)
+    return [pytest.param(n, marks=pytest.mark.full) if n in slow else n for n in names]
+
+
+def full_tier_selected(config):
+    """Whether this pytest run selects the fuller tier (`-m full`)."""
+    return "full" in config.getoption("-m") and "not full" not in config.getoption("-m")
 
 
 def _layer_kinds(model):

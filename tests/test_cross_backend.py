@@ -28,11 +28,14 @@ import pytest
 from filelock import FileLock
 from helpers import (
     BACKENDS,
+    DEEP_ONLY_IN_FULL,
     TESTS,
     example,
     flat,
     forward,
     from_npz,
+    full_tier_selected,
+    registry_params,
     set_deterministic_weights,
     subprocess_env,
     to_npz,
@@ -151,7 +154,7 @@ def saved_fitted(folder, name):
     return np.load(path)
 
 
-@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("name", registry_params(MODELS))  # ResNet-101 / -152: fuller tier
 def test_load_on_this_backend(name, saved_folder):
     """Safe mode, the same weights under the same paths, the same predictions."""
     data = saved(saved_folder, name)
@@ -169,8 +172,10 @@ def test_load_on_this_backend(name, saved_folder):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("other", [b for b in BACKENDS if b != CURRENT])
-def test_load_on_other_backend(other, saved_folder):
-    params = {name: int(saved(saved_folder, name)["params"]) for name in MODELS}
+def test_load_on_other_backend(other, saved_folder, request):
+    names = MODELS if full_tier_selected(request.config) else [
+        n for n in MODELS if n not in DEEP_ONLY_IN_FULL]
+    params = {name: int(saved(saved_folder, name)["params"]) for name in names}
     saved_steps = {name: int(saved_fitted(saved_folder, name)["iterations"]) for name in FITTED}
     assert set(saved_steps.values()) == {SAVED_STEPS}, saved_steps  # the files hold Adam state
     proc = subprocess.run([sys.executable, "-c", LOAD_EVERYTHING, str(saved_folder), str(TESTS)],

@@ -19,13 +19,13 @@ forecaster, whose 16-bit hidden state is rounded at each of its 12 steps and fed
 summation while still failing a layer that goes wrong in 16 bits (a softmax or a norm
 that saturates, a long sum that loses its small terms).
 
-CI time: the forward checks run for every model on every backend. A training step is
-traced (TensorFlow) or compiled (JAX, where bfloat16 code compiles more slowly than
-float32) before it runs: seconds for a deep model, more than its three steps cost. So
-the models of more than DEEP_LAYERS layers train eagerly on TensorFlow, and on JAX
-(whose eager mode compiles every op, slower still) only in the fuller tier (`pytest -m
-full`); ResNet-101 and -152, which train ResNet-50's blocks, train in the fuller tier on
-every backend, as in test_registry. JAX promotes mixed dtypes, and the deep models'
+CI time: the forward checks run for every model on every backend, but for ResNet-101 and
+-152 (ResNet-50's blocks, more of them: helpers.DEEP_ONLY_IN_FULL), which run in the
+fuller tier (`pytest -m full`). A training step is traced (TensorFlow) or compiled (JAX,
+where bfloat16 code compiles more slowly than float32) before it runs: seconds for a
+deep model, more than its three steps cost. So the models of more than DEEP_LAYERS
+layers train eagerly on TensorFlow, and on JAX (whose eager mode compiles every op,
+slower still) only in the fuller tier. JAX promotes mixed dtypes, and the deep models'
 forward passes, checked in both tiers, are where a 16-bit path would break there.
 
 `mixed_float16` has a 5-bit exponent: `compile` wraps the optimizer in a
@@ -36,8 +36,8 @@ is tested last.
 import keras
 import numpy as np
 import pytest
-from helpers import example, flat, forward
-from test_registry import DEEP_ONLY_IN_FULL, compile_for, count_layers, scalar_loss
+from helpers import example, flat, forward, registry_params
+from test_registry import compile_for, count_layers, scalar_loss
 
 import keras_zoo
 from keras_zoo.precision import POLICIES, precision, set_precision
@@ -54,10 +54,10 @@ DEEP_LAYERS = 25  # a model with more layers (test_registry.count_layers) is "de
 DEEP = ("ddpm", "googlenet", "mobilenet_v2", "resnet101", "resnet152", "resnet18",
         "resnet34", "resnet50", "shufflenet_v2", "ssd_lite", "transformer", "vgg16",
         "vgg19")
-# The fuller tier's mixed training (module docstring): ResNet-101 and -152 everywhere,
-# every deep model on JAX.
-IN_FULL = (DEEP if keras.backend.backend() == "jax" else ()) + DEEP_ONLY_IN_FULL
-TRAINED = [pytest.param(n, marks=pytest.mark.full) if n in IN_FULL else n for n in MODELS]
+# The fuller tier (module docstring): ResNet-101 and -152 everywhere (helpers), and the
+# mixed training of every deep model on JAX.
+BUILT = registry_params(MODELS)
+TRAINED = registry_params(MODELS, full_only=DEEP if keras.backend.backend() == "jax" else ())
 
 
 def float_dtypes(model):
@@ -72,7 +72,7 @@ def scaled_error(actual, expected):
     return float(np.max(np.abs(actual - expected), initial=0.0) / (scale or 1.0))
 
 
-@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("name", BUILT)
 def test_mixed_bfloat16_outputs_are_float32_and_close(name, build_deterministic):
     info = keras_zoo.model_info(name)
     reference = build_deterministic(name, **info.smoke)  # under the default float32 policy

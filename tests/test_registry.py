@@ -10,7 +10,7 @@ import re
 import keras
 import numpy as np
 import pytest
-from helpers import example, flat, forward
+from helpers import example, flat, forward, registry_params
 
 import keras_zoo
 from keras_zoo import registry, training
@@ -18,6 +18,7 @@ from keras_zoo.cli import input_shapes
 from keras_zoo.summary import shapes_only
 
 MODELS = keras_zoo.list_models()
+BUILT = registry_params(MODELS)  # ResNet-101 / -152 in the fuller tier (helpers)
 LECTURE_PARAMS = {"lenet5": 61_706, "mlp": 669_706}  # lecture tables / quick-start network
 
 
@@ -62,6 +63,9 @@ def output_key(info):
     return next((key for key in OUTPUT_KEYS if key in info.defaults), None)
 
 
+WIDTH = 6  # the output width the forward test sets (example token ids 1..3 stay below it)
+
+
 def scalar_loss(logs):
     """`test_on_batch` returns a loss, or a dict / list of them: their sum."""
     if isinstance(logs, dict):
@@ -84,10 +88,15 @@ def test_model_info(name):
     assert name in keras_zoo.list_models(family=info.family)
 
 
-@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("name", BUILT)
 def test_build_and_forward_shape(name, build_deterministic):
+    """Smoke variant, with the output width (if the builder takes one) overridden to 5."""
     info = keras_zoo.model_info(name)
-    model = build_deterministic(name, **info.smoke)
+    key = output_key(info)
+    overrides = {**info.smoke, **({key: WIDTH} if key else {})}
+    if key:
+        assert info.smoke.get(key, info.defaults[key]) != WIDTH, "pick another WIDTH"
+    model = build_deterministic(name, **overrides)
     assert isinstance(model, keras.Model)
     assert model.name == name, "a model is named after its registry key"
     assert model.built and model.count_params() > 0
@@ -97,40 +106,25 @@ def test_build_and_forward_shape(name, build_deterministic):
         assert len(outputs) == len(model.outputs)
         for y, symbolic in zip(outputs, model.outputs):
             assert y.shape[1:] == tuple(d or s for d, s in zip(symbolic.shape[1:], y.shape[1:]))
-    key = output_key(info)
     if key:
-        assert outputs[0].shape[-1] == info.smoke.get(key, info.defaults[key])
+        assert outputs[0].shape[-1] == WIDTH, f"{key}={WIDTH} did not set the output width"
     for y in outputs:
         assert y.shape[0] == 3 and y.dtype == np.float32
         assert np.all(np.isfinite(y))
     spread = np.ptp(outputs[0].reshape(3, -1), axis=0)  # per output unit, across examples
     assert spread.max() > 1e-6, "the three different inputs give the same output"
     with shapes_only():  # what `python -m keras_zoo list` counts
-        skeleton = keras_zoo.build(name, **info.smoke)
+        skeleton = keras_zoo.build(name, **overrides)
     assert skeleton.count_params() == model.count_params()
     assert input_shapes(skeleton) == input_shapes(model)
 
 
-@pytest.mark.parametrize("name", MODELS)
-def test_overrides_change_the_output_width(name):
-    info = keras_zoo.model_info(name)
-    key = output_key(info)
-    if key is None:
-        pytest.skip(f"{name} has no output-width argument (one of {OUTPUT_KEYS})")
-    model = keras_zoo.build(name, **{**info.smoke, key: 5})  # 5: example ids are 1..3
-    x, _ = example(name, model, batch=2)
-    assert flat(forward(model, x))[0].shape[-1] == 5
-
-
-# ResNet-101 and -152 train the same bottleneck blocks as ResNet-50, only more of them:
-# their ten steps are in the fuller tier (`pytest -m full`); every other test here, the
-# goldens and the save/load round trips still run them in the default tier.
-DEEP_ONLY_IN_FULL = ("resnet101", "resnet152")
-# On JAX, GoogLeNet's ten steps are compile-bound (XLA takes ~25 s on two cores for its
-# train step): fuller tier there; TensorFlow and PyTorch train it in the default tier.
-JAX_ONLY_IN_FULL = ("googlenet",) if keras.backend.backend() == "jax" else ()
-TRAINED = [pytest.param(n, marks=pytest.mark.full)
-           if n in DEEP_ONLY_IN_FULL + JAX_ONLY_IN_FULL else n for n in MODELS]
+# On JAX, the ten steps of the deepest CNNs are compile-bound (XLA takes 13-25 s on two
+# cores for each train step): fuller tier there; TensorFlow and PyTorch train them in the
+# default tier, and JAX trains ResNet-18 / -34 and every other model.
+JAX_ONLY_IN_FULL = (("googlenet", "mobilenet_v2", "resnet50")
+                    if keras.backend.backend() == "jax" else ())
+TRAINED = registry_params(MODELS, full_only=JAX_ONLY_IN_FULL)
 
 
 FRESH_NOISE = {"dcgan", "gan_mlp", "ddpm", "vae", "rbm"}  # a new noise draw every step

@@ -177,6 +177,8 @@ def _recurrent_pair(kind, settings, rng, x):
     return models
 
 
+@pytest.mark.skipif(keras.backend.backend() != "torch",
+                    reason="the fused kernel runs on torch only: elsewhere both are Keras'")
 @pytest.mark.parametrize("settings", sorted(RECURRENT_SETTINGS))
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
 def test_fused_recurrence_equals_keras_layer(kind, settings, rng):
