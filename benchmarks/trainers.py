@@ -74,8 +74,12 @@ class KerasTrainer:
             for layer in self.model._flatten_layers():  # which read it on every call
                 if hasattr(layer, "use_cudnn"):
                     layer.use_cudnn = opts["use_cudnn"]
-        if opts.get("fused") is False:  # keras_zoo's LSTM/GRU run as Keras' own layers (the
-            for layer in self.model._flatten_layers():  # same weights): the loop Keras runs
+        # keras_zoo's fused kernels on torch, as the tutorials run: PyTorch's LSTM/GRU
+        # kernel (keras_zoo.layers.LSTM / GRU) and Adam update (fused_adam_on_torch).
+        # `fused=false`: Keras' own layers (the same weights) and Adam update: the before.
+        self.fused = opts.get("fused", True)
+        if not self.fused:
+            for layer in self.model._flatten_layers():
                 if type(layer).__module__ == "keras_zoo.layers.recurrent":
                     layer.__class__ = type(layer).__mro__[1]  # keras.layers.LSTM / GRU
         lr = cfg.get("lr", 1e-3)
@@ -119,6 +123,9 @@ class KerasTrainer:
         return out
 
     def epoch(self):
+        from keras_zoo import workarounds
+
+        workarounds.fused_adam_on_torch(self.fused)  # per epoch: variants share a process
         start = time.perf_counter()
         history = self.model.fit(self.x, self.y, batch_size=self.batch_size,
                                  epochs=self.steps, sample_weight=self.sample_weight,

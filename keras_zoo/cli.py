@@ -16,7 +16,7 @@ import keras
 import numpy as np
 
 import keras_zoo
-from keras_zoo import datasets
+from keras_zoo import datasets, workarounds
 from keras_zoo.callbacks import StopOnNaN, TrainingDiverged
 from keras_zoo.extras import install_command, installed
 from keras_zoo.summary import format_layer_table, shapes_only
@@ -192,6 +192,7 @@ def image_model_shape(model, what):
 
 
 def compile_classifier(model, learning_rate=1e-3):
+    workarounds.fused_adam_on_torch()  # PyTorch's one-pass Adam update (torch backend)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])

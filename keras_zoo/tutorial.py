@@ -46,7 +46,7 @@ from pathlib import Path
 
 import keras
 
-from keras_zoo import distribute, precision
+from keras_zoo import distribute, precision, workarounds
 from keras_zoo.callbacks import Backup, HistoryCSV, SaveModel, StopOnNaN, TrainingStopped
 from keras_zoo.datasets import DATA_CHOICES, DatasetUnavailableError
 from keras_zoo.extras import MissingExtraError
@@ -154,6 +154,7 @@ def setup(description, *, epochs=None, batch_size=None, data=DATA_CHOICES, resum
     _check_writable(parser, args.out)  # before any work, not after it
     note = _check_backup(parser, args) if resumable else None
     precision.set_precision(args.precision)  # before any model is built
+    workarounds.fused_adam_on_torch()  # PyTorch's one-pass Adam update (torch backend)
     if args.distribute == "data":
         distribute.data_parallel()
     keras.utils.set_random_seed(args.seed)

@@ -226,3 +226,41 @@ def test_fused_layers_keep_keras_config_and_bidirectional_copies():
     assert keras.saving.get_registered_name(LSTM) == "keras_zoo>LSTM"
     bidirectional = BidirectionalRNN(LSTM(4))
     assert type(bidirectional.forward_layer) is LSTM and type(bidirectional.backward_layer) is LSTM
+
+
+@pytest.mark.skipif(keras.backend.backend() != "torch", reason="PyTorch's fused Adam")
+@pytest.mark.parametrize("settings", [
+    {"learning_rate": 0.01}, {"learning_rate": 0.01, "weight_decay": 0.1},
+    {"learning_rate": keras.optimizers.schedules.ExponentialDecay(0.01, 2, 0.5)},
+    {"learning_rate": 0.01, "beta_1": 0.5, "beta_2": 0.9, "epsilon": 1e-3},
+])
+def test_fused_adam_updates_as_keras_adam(settings, rng, monkeypatch):
+    """Five updates from the same start equal Keras' own, where v is near 0 too (there
+    epsilon decides the step, and PyTorch places it differently: the docstring)."""
+    from keras.src.backend.torch.optimizers import torch_adam
+
+    start = [rng.normal(size=(7, 5)).astype("float32"), np.zeros(5, "float32")]
+    grads = [[rng.normal(size=w.shape).astype("float32") * scale for w in start]
+             for scale in (1.0, 1e-4, 1.0, 1e-6, 1.0)]  # tiny gradients: v near 0
+
+    def train():
+        variables = [keras.Variable(w) for w in start]
+        optimizer = keras.optimizers.Adam(**settings)
+        for step_grads in grads:
+            optimizer.apply([keras.ops.convert_to_tensor(g) for g in step_grads], variables)
+        return [keras.ops.convert_to_numpy(v) for v in variables], optimizer
+
+    assert workarounds.fused_adam_on_torch()  # installed (for the rest of this process)
+    fused, optimizer = train()
+    assert int(keras.ops.convert_to_numpy(optimizer.iterations)) == len(grads)
+    monkeypatch.setattr(torch_adam.Adam, "_parallel_update_step",  # put back afterwards
+                        torch_adam.Adam._parallel_update_step)
+    assert not workarounds.fused_adam_on_torch(enable=False)
+    expected, _ = train()  # Keras' own update
+    for a, b in zip(fused, expected):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+    assert not np.allclose(fused[0], start[0])  # it did move
+
+
+def test_fused_adam_only_on_torch():
+    assert workarounds.fused_adam_on_torch() is (keras.backend.backend() == "torch")
