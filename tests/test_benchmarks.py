@@ -108,3 +108,23 @@ def test_epoch_time_quick(tmp_path):
         assert row["error"] is None, row.get("traceback") or row["error"]
         assert row["epoch_s"] > 0 and row["ratio"] > 0
         assert row["params"] == native["keras_params"]
+
+
+@pytest.mark.skipif(keras.backend.backend() != "torch", reason="a torch-backend reproducer")
+def test_torch_step_overhead_accounts_for_every_step(tmp_path):
+    """benchmarks/torch_step_overhead.py runs, and its phases add up to each step's time."""
+    out = tmp_path / "overhead.json"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "torch_step_overhead.py"), "--rows", "640",
+         "--repeats", "1", "--out", str(out)], capture_output=True, text=True, timeout=300,
+        env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    found = json.loads(out.read_text())
+    assert set(found["ms_per_step"]) == {"native", "keras", "keras_zoo"}
+    for name, rows in found["runs"].items():
+        (run,) = rows
+        assert run["steps"] == 10, name  # 640 rows in batches of 64
+        phases = sum(run[p] for p in ("data", "forward", "loss", "backward", "optimizer",
+                                      "metrics", "rest"))
+        assert phases == pytest.approx(run["seconds"], rel=0.05), (name, run)
+        assert min(run[p] for p in ("forward", "backward", "optimizer")) > 0, (name, run)
