@@ -202,9 +202,9 @@ def main(argv=None):
     if args.command == "index":
         return index(args.write)
     if args.command == "workarounds":
-        from keras_zoo import workarounds
+        from keras_zoo import workaround_probes
 
-        return workarounds.report(args.probe)
+        return workaround_probes.report(args.probe)
     from keras_zoo import cli
 
     try:

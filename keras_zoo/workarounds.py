@@ -2,7 +2,8 @@
 
 Each `Workaround` in `WORKAROUNDS` names the upstream problem (a link), the package
 versions it was checked on, the code here that avoids it, and a `probe`: a small
-program that returns True while the upstream problem is still there. The tests
+program (in `keras_zoo/workaround_probes.py`) that returns True while the upstream
+problem is still there. The tests
 (`tests/test_workarounds.py`) run every probe (the timed ones in the "full" tier) and
 fail when a probe finds the problem gone, or when a newer version of a package is
 installed than the workaround was checked on: then re-run the probe and remove the
@@ -297,7 +298,9 @@ class Workaround:
 
         Returns None where it cannot show here (e.g. not an x86-64 CPU).
         """
-        env = {**os.environ, **_PROBE_ENV.get(self.name, {})}
+        from keras_zoo.workaround_probes import PROBE_ENV
+
+        env = {**os.environ, **PROBE_ENV.get(self.name, {})}
         if not extras.installed(env.get("KERAS_BACKEND", "tensorflow")):
             return None  # a one-backend install: the other backends' problems cannot show
         try:
@@ -359,184 +362,3 @@ WORKAROUNDS = {w.name: w for w in [
         applied_by="keras_zoo.workarounds.fused_adam_on_torch (tutorials, keras-zoo train)",
         checked={"keras": "3.16", "torch": "2.14"}, timed=True),
 ]}
-
-# The probe of oneDNN's AVX2 kernel limits oneDNN to AVX2, so it shows on any x86-64 CPU.
-_PROBE_ENV = {"onednn_avx2_strided_1x1": {"ONEDNN_MAX_CPU_ISA": "AVX2", "OMP_NUM_THREADS": "1",
-                                         "KERAS_BACKEND": "torch"},
-              "jax_cpu_depthwise": {"KERAS_BACKEND": "jax", "XLA_FLAGS": ""},
-              "torch_simple_rnn_loop": {"KERAS_BACKEND": "torch"},
-              "torch_cpu_fused_rnn": {"KERAS_BACKEND": "torch"},
-              "torch_adam_temporaries": {"KERAS_BACKEND": "torch"},
-              "jax_indivisible_batch": {"KERAS_BACKEND": "jax",
-                                        "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}}
-
-
-# ------------------------------------------------------ probes (run in a fresh process)
-
-
-def _best_seconds(fn, repeats=7):
-    import time
-
-    fn()  # compile / warm up
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
-def _probe_jax_cpu_depthwise():
-    """One training step of a 3x3 depthwise conv on (64, 14, 14, 48): XLA's grouped
-    convolution vs taps. Present while XLA's is more than 1.5x slower."""
-    import jax
-    import numpy as np
-
-    rng = np.random.default_rng(0)
-    x = jax.numpy.asarray(rng.normal(size=(64, 14, 14, 48)).astype("float32"))
-    kernel = jax.numpy.asarray(rng.normal(size=(3, 3, 48, 1)).astype("float32"))
-
-    def grouped(x, k):
-        return jax.lax.conv_general_dilated(x, k.reshape(3, 3, 1, 48), (1, 1), "SAME",
-                                            dimension_numbers=("NHWC", "HWIO", "NHWC"),
-                                            feature_group_count=48)
-
-    def taps(x, k):
-        return depthwise_by_taps(x, k, (1, 1), "same")
-
-    def step_seconds(conv):
-        grad = jax.jit(jax.grad(lambda x, k: (conv(x, k) ** 2).sum(), argnums=(0, 1)))
-        return _best_seconds(lambda: jax.block_until_ready(grad(x, kernel)))
-
-    ratio = step_seconds(grouped) / step_seconds(taps)
-    print(f"XLA grouped conv / taps, one training step: {ratio:.2f}x")
-    return ratio > 1.5
-
-
-def _probe_onednn_avx2_strided_1x1():
-    """The weight gradient of a stride-2 1x1 conv, channels-last input with 4 channels,
-    against float64 by hand. Present while it is wrong (or the process crashes/hangs)."""
-    import platform
-
-    import torch
-
-    if platform.machine().lower() not in ("x86_64", "amd64"):
-        return None
-    torch.manual_seed(0)
-    x = torch.randn(32, 32, 32, 4).permute(0, 3, 1, 2)  # NCHW view of channels-last memory
-    weight = torch.randn(8, 4, 1, 1, requires_grad=True)
-    y = torch.nn.functional.conv2d(x, weight, stride=2)
-    upstream = torch.randn_like(y)
-    (grad,) = torch.autograd.grad(y, [weight], upstream)
-    expected = torch.einsum("nchw,nfhw->fc", x[:, :, ::2, ::2].double(), upstream.double())
-    error = ((grad[:, :, 0, 0].double() - expected).abs().max() / expected.abs().max()).item()
-    print(f"relative error of the weight gradient: {error:.2e}")
-    return error > 1e-4
-
-
-def _probe_torch_simple_rnn_loop():
-    """Forward + backward of SimpleRNN(32) on (64, 40, 1), torch backend: loop vs
-    unrolled. Present while the loop is more than 1.1x slower."""
-    import numpy as np
-    import torch
-
-    x = torch.tensor(np.random.default_rng(0).normal(size=(64, 40, 1)).astype("float32"))
-
-    def step_seconds(unroll):
-        layer = layers.SimpleRNN(32, unroll=unroll)
-        layer.build(x.shape)
-        variables = [v.value for v in layer.trainable_variables]
-        return _best_seconds(lambda: torch.autograd.grad(layer(x).square().sum(), variables))
-
-    ratio = step_seconds(False) / step_seconds(True)
-    print(f"SimpleRNN loop / unrolled, one training step: {ratio:.2f}x")
-    return ratio > 1.1
-
-
-def _probe_torch_cpu_fused_rnn():
-    """Forward + backward of LSTM(100) on (64, 40, 1), torch backend on CPU: Keras' own
-    layer vs keras_zoo's (the fused kernel). Present while Keras' is > 1.2x slower."""
-    import numpy as np
-    import torch
-
-    from keras_zoo.layers import LSTM
-
-    x = torch.tensor(np.random.default_rng(0).normal(size=(64, 40, 1)).astype("float32"))
-
-    def step_seconds(cls):
-        layer = cls(100)
-        layer.build(x.shape)
-        variables = [v.value for v in layer.trainable_variables]
-        return _best_seconds(lambda: torch.autograd.grad(layer(x).square().sum(), variables))
-
-    ratio = step_seconds(layers.LSTM) / step_seconds(LSTM)
-    print(f"LSTM on CPU, one training step, Keras' layer / the fused kernel: {ratio:.2f}x")
-    return ratio > 1.2
-
-
-def _probe_torch_adam_temporaries():
-    """One Adam update of 670k float32 variables (the MLP's shapes), torch backend:
-    Keras' update vs the fused one. Present while Keras' is > 1.5x slower."""
-    import numpy as np
-    import torch
-
-    rng = np.random.default_rng(0)
-    shapes = [(784, 512), (512,), (512, 512), (512,), (512, 10), (10,)]
-    variables = [keras.Variable(rng.normal(size=s).astype("float32")) for s in shapes]
-    grads = [torch.tensor(rng.normal(size=s).astype("float32")) for s in shapes]
-
-    def update_seconds():
-        optimizer = keras.optimizers.Adam(1e-3)
-        optimizer.build(variables)
-        return _best_seconds(lambda: optimizer.apply(grads, variables), repeats=30)
-
-    fused_adam_on_torch(enable=False)
-    keras_seconds = update_seconds()
-    fused_adam_on_torch()
-    ratio = keras_seconds / update_seconds()
-    print(f"Adam update of 670k variables, Keras' / fused: {ratio:.2f}x")
-    return ratio > 1.5
-
-
-def _probe_jax_indivisible_batch():
-    """`fit` of 3 examples in batches of 2 under Keras' own DataParallel over 2 devices.
-    Present while the last batch (1 example) fails."""
-    import jax
-    import numpy as np
-
-    if jax.device_count() < 2:
-        return None
-    keras.distribution.set_distribution(keras.distribution.DataParallel())
-    model = keras.Sequential([keras.Input((2,)), layers.Dense(1)])
-    model.compile("sgd", "mse")
-    try:
-        model.fit(np.ones((3, 2)), np.ones((3, 1)), batch_size=2, verbose=0)
-    except ValueError as err:  # jax's IndivisibleError is a ValueError
-        print(f"{type(err).__name__}: {str(err)[:120]}")
-        return True
-    return False
-
-
-_PROBES = {"jax_cpu_depthwise": _probe_jax_cpu_depthwise,
-           "onednn_avx2_strided_1x1": _probe_onednn_avx2_strided_1x1,
-           "torch_simple_rnn_loop": _probe_torch_simple_rnn_loop,
-           "torch_cpu_fused_rnn": _probe_torch_cpu_fused_rnn,
-           "torch_adam_temporaries": _probe_torch_adam_temporaries,
-           "jax_indivisible_batch": _probe_jax_indivisible_batch}
-
-
-def report(name=None):
-    """CLI: with `name`, run that probe here and print present / absent / n/a; without,
-    run every probe in its own process and print what each finds. Returns 0."""
-    if name is not None:
-        if name not in _PROBES:
-            raise SystemExit(f"no probe {name!r}; known: {', '.join(_PROBES)}")
-        print({True: "present", False: "absent", None: "n/a"}[_PROBES[name]()])
-        return 0
-    for workaround in WORKAROUNDS.values():
-        found = {True: "present", False: "GONE: remove the workaround", None: "n/a here"}[
-            workaround.probe()]
-        beyond = workaround.versions_beyond_checked()
-        print(f"{workaround.name}: problem {found}"
-              f"{f'; newer than checked: {beyond}' if beyond else ''}")
-    return 0

@@ -14,7 +14,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_zoo import workarounds
+from keras_zoo import workaround_probes, workarounds
 from keras_zoo.layers import DepthwiseConv2D
 from keras_zoo.workarounds import WORKAROUNDS, default_unroll, depthwise_by_taps
 
@@ -61,7 +61,7 @@ def test_timed_problem_is_still_there(name):
 
 def test_every_workaround_has_a_probe_and_an_upstream_link():
     for name, workaround in WORKAROUNDS.items():
-        assert name in workarounds._PROBES and name in workarounds._PROBE_ENV
+        assert name in workaround_probes.PROBES and name in workaround_probes.PROBE_ENV
         assert workaround.upstream.startswith("https://github.com/")
         assert workaround.checked
 
