@@ -315,6 +315,19 @@ MUTATIONS = [
         description="the JAX depthwise taps read the kernel upside down (a convolution)",
         selection=("tests/test_workarounds.py", "-k", "depthwise_by_taps")),
     Mutation(
+        "fused_gru_gates_in_keras_order", "workarounds", "keras_zoo/workarounds.py",
+        old="torch.cat([w[..., r], w[..., z], w[..., h]], dim=-1)",
+        new="torch.cat([w[..., z], w[..., r], w[..., h]], dim=-1)",
+        description="the fused GRU hands PyTorch the gates in Keras' order (z, r: swapped)",
+        selection=("tests/test_workarounds.py", "-k", "fused_recurrence"),
+        backends=("torch",)),
+    Mutation(
+        "fused_adam_epsilon_as_pytorch_places_it", "workarounds", "keras_zoo/workarounds.py",
+        old="eps=self.epsilon / math.sqrt(1.0 - self.beta_2**step), maximize=False)",
+        new="eps=self.epsilon, maximize=False)",
+        description="the fused Adam adds epsilon where PyTorch does, not where Keras does",
+        selection=("tests/test_workarounds.py", "-k", "fused_adam"), backends=("torch",)),
+    Mutation(
         "alphazero_value_without_tanh", "rl", "keras_zoo/models/rl.py",
         old='return layers.Dense(1, activation="tanh", dtype="float32", name=name)(x)',
         new='return layers.Dense(1, dtype="float32", name=name)(x)',
