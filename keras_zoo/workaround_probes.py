@@ -29,8 +29,8 @@ PROBE_ENV = {"onednn_avx2_strided_1x1": {"ONEDNN_MAX_CPU_ISA": "AVX2", "OMP_NUM_
                                         "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}}
 
 
-
 def best_seconds(fn, repeats=7):
+    """The fastest of `repeats` calls of `fn`, after one warm-up call."""
     import time
 
     fn()  # compile / warm up

@@ -218,7 +218,8 @@ def fused_adam_on_torch(enable=True):
     fused=True)` runs, on CPU too) makes one pass. The arithmetic is Keras' own: PyTorch
     divides sqrt(v) by sqrt(1 - beta_2^t) before adding epsilon, Keras adds epsilon to
     sqrt(v) and folds that factor into the step size, so the kernel is given
-    epsilon / sqrt(1 - beta_2^t), which makes the two equal. AMSGrad keeps Keras' path.
+    epsilon / sqrt(1 - beta_2^t), which makes the two equal. AMSGrad, and variables on
+    several devices or of several dtypes, keep Keras' path.
 
     Installed for the process (a no-op on other backends, or when installed already);
     the tutorials and `keras-zoo train` call it. `enable=False` puts Keras' update back.
@@ -240,11 +241,12 @@ def fused_adam_on_torch(enable=True):
         return True
 
     def update(self, grads, variables, learning_rate):
-        if self.amsgrad:
+        kinds = {(g.device, g.dtype) for g in grads}
+        if self.amsgrad or len(kinds) != 1:  # the kernel takes one device and dtype
             return keras_update(self, grads, variables, learning_rate)
         index = [self._get_variable_index(v) for v in variables]
         step = float(self.iterations.value) + 1.0  # this update's t, as Keras counts it
-        steps = list(torch.full((len(index),), step).unbind())  # one per variable
+        steps = list(torch.full((len(index),), step, device=grads[0].device).unbind())
         torch._fused_adam_(
             [v.value for v in variables], list(grads),
             [self._momentums[i].value for i in index], [self._velocities[i].value for i in index],
@@ -358,7 +360,7 @@ WORKAROUNDS = {w.name: w for w in [
         name="torch_adam_temporaries",
         problem="Keras' torch Adam allocates five full-size temporaries per update (one "
                 "pass over memory each); PyTorch's fused Adam makes one pass",
-        upstream="https://github.com/keras-team/keras/issues/20902",
+        upstream="https://github.com/keras-team/keras/issues/21481",
         applied_by="keras_zoo.workarounds.fused_adam_on_torch (tutorials, keras-zoo train)",
         checked={"keras": "3.16", "torch": "2.14"}, timed=True),
 ]}
