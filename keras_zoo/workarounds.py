@@ -155,7 +155,10 @@ def fused_recurrence(layer, sequences, initial_state, mask, training):
     order, the GRU's (z, r, h) are reordered to PyTorch's (r, z, n); Keras' one LSTM bias
     is PyTorch's input bias (the recurrent bias is zero), the GRU's two biases (input,
     recurrent; `reset_after=True`) are PyTorch's two. Input dropout is applied as Keras
-    applies it (one mask for every step).
+    applies it (one mask for every step). A mask that pads on the right (each row some
+    steps, then only padding) runs as PyTorch's packed sequences: the state stops at each
+    row's last step and the padded steps output what Keras' loop outputs there (the last
+    output, or zeros with `zero_output_for_mask`).
 
     Args:
         layer: the `LSTM` or `GRU` layer (its `cell` holds the weights).
@@ -165,7 +168,8 @@ def fused_recurrence(layer, sequences, initial_state, mask, training):
     Returns:
         `(last_output, outputs, states)` as `RNN.inner_loop` returns them, or None where
         the kernel does not apply (another backend, a CUDA tensor (Keras uses cuDNN
-        there), a mask, recurrent dropout, other activations, `reset_after=False`,
+        there), a mask that is not right-padding or with an empty row, a mask with
+        `go_backwards`, recurrent dropout, other activations, `reset_after=False`,
         `use_cudnn=False`, tracing or `torch.compile`): the caller runs Keras' own path.
     """
     if keras.backend.backend() != "torch" or layer.use_cudnn is False:
@@ -174,12 +178,21 @@ def fused_recurrence(layer, sequences, initial_state, mask, training):
 
     cell = layer.cell
     gru = isinstance(layer, layers.GRU)
-    if (mask is not None or cell.recurrent_dropout or (gru and not cell.reset_after)
-            or not _is(cell.activation, "tanh")
+    if isinstance(mask, (list, tuple)):
+        mask = mask[0]
+    if ((mask is not None and layer.go_backwards) or cell.recurrent_dropout
+            or (gru and not cell.reset_after) or not _is(cell.activation, "tanh")
             or not _is(cell.recurrent_activation, "sigmoid")
             or sequences.device.type != "cpu" or torch.jit.is_tracing()
             or torch.compiler.is_compiling() or torch.compiler.is_exporting()):
         return None
+    lengths = None
+    if mask is not None:  # (batch, time): True for the steps a row has
+        mask = ops.cast(mask, "bool")
+        lengths = torch.sum(mask, dim=1)  # (batch,)
+        right_padded = mask == (torch.arange(mask.shape[1]) < lengths[:, None])
+        if not bool(torch.all(right_padded)) or not bool(torch.all(lengths > 0)):
+            return None
     if training and cell.dropout:  # one input-dropout mask for every step, as Keras does
         sequences = sequences * ops.expand_dims(cell.get_dropout_mask(sequences[:, 0]), 1)
     dtype = sequences.dtype
@@ -199,11 +212,24 @@ def fused_recurrence(layer, sequences, initial_state, mask, training):
     if layer.go_backwards:  # Keras returns the outputs in the order it read the steps
         sequences = torch.flip(sequences, dims=[1])
     run = torch._VF.gru if gru else torch._VF.lstm
-    hx = states[0] if gru else tuple(states)
-    # (input, hx, params, has_biases, num_layers, dropout, train, bidirectional, batch_first)
-    outputs, *last = run(sequences, hx, params, bias is not None, 1, 0.0,
-                         torch.is_grad_enabled(), False, True)  # outputs (batch, time, units)
-    return outputs[:, -1], outputs, [s[0] for s in last]
+    flags = (bias is not None, 1, 0.0, torch.is_grad_enabled(), False)  # has_biases,
+    if lengths is None:  # num_layers, dropout, train, bidirectional (then batch_first)
+        hx = states[0] if gru else tuple(states)
+        outputs, *last = run(sequences, hx, params, *flags, True)  # (batch, time, units)
+        return outputs[:, -1], outputs, [s[0] for s in last]
+    rnn_utils = torch.nn.utils.rnn
+    packed = rnn_utils.pack_padded_sequence(sequences, lengths.cpu(), batch_first=True,
+                                            enforce_sorted=False)  # rows by length
+    states = [s[:, packed.sorted_indices] for s in states]
+    data, *last = run(packed.data, packed.batch_sizes, states[0] if gru else tuple(states),
+                      params, *flags)
+    packed = rnn_utils.PackedSequence(data, *packed[1:])  # the outputs, packed alike
+    outputs, _ = rnn_utils.pad_packed_sequence(packed, batch_first=True,
+                                               total_length=sequences.shape[1])  # 0-padded
+    last_output = outputs[torch.arange(len(lengths)), lengths - 1]  # (batch, units)
+    if not layer.zero_output_for_mask:  # a padded step repeats the last output
+        outputs = torch.where(mask[..., None], outputs, last_output[:, None])
+    return last_output, outputs, [s[0, packed.unsorted_indices] for s in last]
 
 
 # ---------------------------------------------- 6. torch Adam: one fused update per step

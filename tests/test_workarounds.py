@@ -159,16 +159,18 @@ RECURRENT_SETTINGS = {
 }
 
 
-def _recurrent_pair(kind, settings, rng, x):
+def _recurrent_pair(kind, settings, rng, x, masked=False):
     """keras_zoo's layer and Keras' own (its generic loop: `use_cudnn=False`), as one-layer
-    models with the same random weights, each compiled with SGD(1) on the MSE."""
+    models with the same random weights, each compiled with SGD(1) on the MSE; `masked`:
+    all-zero steps are masked (`keras.layers.Masking`)."""
     from keras_zoo.layers import GRU, LSTM
 
     ours_cls, theirs_cls = {"lstm": (LSTM, keras.layers.LSTM), "gru": (GRU, keras.layers.GRU)}[kind]
     models = []
     for layer in (ours_cls(4, **settings), theirs_cls(4, use_cudnn=False, **settings)):
         inputs = keras.Input(x.shape[1:])
-        models.append(keras.Model(inputs, layer(inputs)))
+        steps = keras.layers.Masking(0.0)(inputs) if masked else inputs
+        models.append(keras.Model(inputs, layer(steps)))
     weights = [rng.normal(scale=0.5, size=w.shape).astype("float32")
                for w in models[0].get_weights()]
     for model in models:
@@ -195,6 +197,51 @@ def test_fused_recurrence_equals_keras_layer(kind, settings, rng):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.skipif(keras.backend.backend() != "torch",
+                    reason="the fused kernel runs on torch only: elsewhere both are Keras'")
+@pytest.mark.parametrize("settings", [{}, {"return_sequences": True}, {"return_state": True},
+                                      {"return_sequences": True, "zero_output_for_mask": True}])
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_fused_recurrence_with_right_padding_equals_keras_layer(kind, settings, rng):
+    """Rows of 9, 3, 6 and 1 steps, zero-padded to 9: packed sequences, as Keras' loop."""
+    x = rng.normal(size=(4, 9, 3)).astype("float32")
+    for row, length in enumerate((9, 3, 6, 1)):
+        x[row, length:] = 0.0
+    ours, theirs = _recurrent_pair(kind, settings, rng, x, masked=True)
+    for a, b in zip(keras.tree.flatten(ours(x)), keras.tree.flatten(theirs(x))):
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(a),
+                                   keras.ops.convert_to_numpy(b), rtol=1e-5, atol=1e-6)
+    if "return_state" in settings:
+        return
+    y = rng.normal(size=ours.output.shape[1:]).astype("float32")[None].repeat(len(x), 0)
+    ours.train_on_batch(x, y), theirs.train_on_batch(x, y)
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "torch",
+                    reason="the fused kernel runs on torch only: elsewhere both are Keras'")
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_fused_recurrence_right_padding_from_given_states(kind, rng):
+    """Each row starts from its own state (packed sequences reorder the rows by length)."""
+    from keras_zoo.layers import GRU, LSTM
+
+    x = rng.normal(size=(4, 7, 3)).astype("float32")
+    mask = np.arange(7) < np.array([[2], [7], [4], [5]])
+    states = [rng.normal(size=(4, 5)).astype("float32") for _ in range(2 if kind == "lstm" else 1)]
+    ours, theirs = {"lstm": (LSTM, keras.layers.LSTM), "gru": (GRU, keras.layers.GRU)}[kind]
+    ours, theirs = ours(5, return_state=True), theirs(5, return_state=True, use_cudnn=False)
+    ours.build(x.shape), theirs.build(x.shape)
+    theirs.set_weights([rng.normal(scale=0.5, size=w.shape).astype("float32")
+                        for w in theirs.get_weights()])
+    ours.set_weights(theirs.get_weights())
+    got = ours(x, mask=mask, initial_state=states)
+    expected = theirs(x, mask=mask, initial_state=states)
+    for a, b in zip(got, expected):
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(a),
+                                   keras.ops.convert_to_numpy(b), rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
 def test_fused_recurrence_only_where_it_applies(kind, rng):
     from keras_zoo.layers import GRU, LSTM
@@ -209,8 +256,13 @@ def test_fused_recurrence_only_where_it_applies(kind, rng):
         layer.build(x.shape)
         return workarounds.fused_recurrence(layer, x, states, mask, False) is not None
 
-    assert fused() is (keras.backend.backend() == "torch")  # a CUDA tensor: Keras' cuDNN
-    assert not fused(mask=mask)  # masked steps keep their state: Keras' loop
+    on_torch = keras.backend.backend() == "torch"
+    assert fused() is on_torch  # (a CUDA tensor: Keras' cuDNN)
+    assert fused(mask=mask) is on_torch  # right-padding: packed sequences
+    assert not fused(mask=mask, go_backwards=True)
+    middle = keras.ops.convert_to_tensor(np.array([[1, 0, 1, 1, 0]] * 2, dtype=bool))
+    empty = keras.ops.convert_to_tensor(np.array([[1, 1, 0, 0, 0], [0] * 5], dtype=bool))
+    assert not fused(mask=middle) and not fused(mask=empty)  # Keras' loop
     assert not fused(recurrent_dropout=0.1)
     assert not fused(activation="relu") and not fused(use_cudnn=False)
     if kind == "gru":
