@@ -81,7 +81,8 @@ class KerasTrainer:
         if not self.fused:
             for layer in self.model._flatten_layers():
                 if type(layer).__module__ == "keras_zoo.layers.recurrent":
-                    layer.__class__ = type(layer).__mro__[1]  # keras.layers.LSTM / GRU
+                    layer.__class__ = next(c for c in type(layer).__mro__  # Keras' LSTM /
+                                           if c.__module__.startswith("keras."))  # GRU
         lr = cfg.get("lr", 1e-3)
         compile_kw = {"jit_compile": opts.get("jit_compile", "auto"),
                       "steps_per_execution": opts.get("steps_per_execution", 1)}

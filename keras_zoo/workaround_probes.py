@@ -90,21 +90,22 @@ def _probe_onednn_avx2_strided_1x1():
     return error > 1e-4
 
 
-def _probe_torch_simple_rnn_loop():
-    """Forward + backward of SimpleRNN(32) on (64, 40, 1), torch backend: loop vs
-    unrolled. Present while the loop is more than 1.1x slower."""
+def _rnn_step_seconds(layer, shape=(64, 40, 1)):
+    """Best seconds of one forward + backward of a recurrent layer on the torch backend."""
     import numpy as np
     import torch
 
-    x = torch.tensor(np.random.default_rng(0).normal(size=(64, 40, 1)).astype("float32"))
+    x = torch.tensor(np.random.default_rng(0).normal(size=shape).astype("float32"))
+    layer.build(x.shape)
+    variables = [v.value for v in layer.trainable_variables]
+    return best_seconds(lambda: torch.autograd.grad(layer(x).square().sum(), variables))
 
-    def step_seconds(unroll):
-        layer = layers.SimpleRNN(32, unroll=unroll)
-        layer.build(x.shape)
-        variables = [v.value for v in layer.trainable_variables]
-        return best_seconds(lambda: torch.autograd.grad(layer(x).square().sum(), variables))
 
-    ratio = step_seconds(False) / step_seconds(True)
+def _probe_torch_simple_rnn_loop():
+    """Forward + backward of SimpleRNN(32) on (64, 40, 1), torch backend: loop vs
+    unrolled. Present while the loop is more than 1.1x slower."""
+    ratio = (_rnn_step_seconds(layers.SimpleRNN(32, unroll=False))
+             / _rnn_step_seconds(layers.SimpleRNN(32, unroll=True)))
     print(f"SimpleRNN loop / unrolled, one training step: {ratio:.2f}x")
     return ratio > 1.1
 
@@ -112,20 +113,9 @@ def _probe_torch_simple_rnn_loop():
 def _probe_torch_cpu_fused_rnn():
     """Forward + backward of LSTM(100) on (64, 40, 1), torch backend on CPU: Keras' own
     layer vs keras_zoo's (the fused kernel). Present while Keras' is > 1.2x slower."""
-    import numpy as np
-    import torch
-
     from keras_zoo.layers import LSTM
 
-    x = torch.tensor(np.random.default_rng(0).normal(size=(64, 40, 1)).astype("float32"))
-
-    def step_seconds(cls):
-        layer = cls(100)
-        layer.build(x.shape)
-        variables = [v.value for v in layer.trainable_variables]
-        return best_seconds(lambda: torch.autograd.grad(layer(x).square().sum(), variables))
-
-    ratio = step_seconds(layers.LSTM) / step_seconds(LSTM)
+    ratio = _rnn_step_seconds(layers.LSTM(100)) / _rnn_step_seconds(LSTM(100))
     print(f"LSTM on CPU, one training step, Keras' layer / the fused kernel: {ratio:.2f}x")
     return ratio > 1.2
 

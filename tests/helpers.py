@@ -38,8 +38,13 @@ def registry_params(names, full_only=()):
 
 
 def full_tier_selected(config):
-    """Whether this pytest run selects the fuller tier (`-m full`)."""
-    return "full" in config.getoption("-m") and "not full" not in config.getoption("-m")
+    """Whether this run's `-m` expression selects a test marked `full` (pytest's own
+    evaluation: "full", "full or not full" do; the default "not full" does not)."""
+    from _pytest.mark.expression import Expression
+
+    expression = config.getoption("-m")
+    return not expression or bool(
+        Expression.compile(expression).evaluate(lambda name, **_: name == "full"))
 
 
 def _layer_kinds(model):

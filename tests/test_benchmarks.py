@@ -128,3 +128,18 @@ def test_torch_step_overhead_accounts_for_every_step(tmp_path):
                                       "metrics", "rest"))
         assert phases == pytest.approx(run["seconds"], rel=0.05), (name, run)
         assert min(run[p] for p in ("forward", "backward", "optimizer")) > 0, (name, run)
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_fused_false_variant_runs_keras_own_recurrent_layers(fused):
+    """`--variant RUNNER:fused=false` trains the same forecaster with Keras' own LSTM."""
+    from keras_zoo.layers import LSTM
+
+    cfg = {"model": "lstm_forecaster", "batch_size": 8, "rows": 16, "window": 6, "units": 4}
+    trainer = trainers.KerasTrainer(cfg, {"fused": fused})
+    recurrent = [layer for layer in trainer.model.layers if isinstance(layer, keras.layers.LSTM)]
+    assert len(recurrent) == 1
+    assert (type(recurrent[0]) is LSTM) is fused
+    assert type(recurrent[0]).__module__.startswith("keras_zoo." if fused else "keras.")
+    seconds, loss = trainer.epoch()
+    assert np.isfinite(loss) and seconds > 0

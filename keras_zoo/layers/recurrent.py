@@ -162,8 +162,23 @@ class BidirectionalRNN(layers.Bidirectional):
         return super().from_config(config, custom_objects=custom_objects)
 
 
+class _FusedOnTorch:
+    """Mixin for `LSTM` / `GRU`: the whole recurrence by PyTorch's fused kernel where
+    `keras_zoo.workarounds.fused_recurrence` applies, else Keras' own path; the config
+    also keeps `use_cudnn` (Keras leaves it out; False turns the fusion off too)."""
+
+    def inner_loop(self, sequences, initial_state, mask, training=False):
+        fused = workarounds.fused_recurrence(self, sequences, initial_state, mask, training)
+        if fused is not None:
+            return fused
+        return super().inner_loop(sequences, initial_state, mask, training=training)
+
+    def get_config(self):
+        return {**super().get_config(), "use_cudnn": self.use_cudnn}
+
+
 @keras.saving.register_keras_serializable(package="keras_zoo")
-class LSTM(layers.LSTM):
+class LSTM(_FusedOnTorch, layers.LSTM):
     """`keras.layers.LSTM`, run by PyTorch's fused kernel on the torch backend's CPU.
 
     Same arguments, weights and numbers as `keras.layers.LSTM` on every backend, and its
@@ -174,32 +189,14 @@ class LSTM(layers.LSTM):
     applies, and where Keras' own path runs instead).
     """
 
-    def inner_loop(self, sequences, initial_state, mask, training=False):
-        fused = workarounds.fused_recurrence(self, sequences, initial_state, mask, training)
-        if fused is not None:
-            return fused
-        return super().inner_loop(sequences, initial_state, mask, training=training)
-
-    def get_config(self):  # Keras leaves `use_cudnn` out; False also turns the fusion off
-        return {**super().get_config(), "use_cudnn": self.use_cudnn}
-
 
 @keras.saving.register_keras_serializable(package="keras_zoo")
-class GRU(layers.GRU):
+class GRU(_FusedOnTorch, layers.GRU):
     """`keras.layers.GRU`, run by PyTorch's fused kernel on the torch backend's CPU.
 
     As `LSTM` above, with `torch._VF.gru` (`reset_after=True`, Keras' default, is
     PyTorch's form of the GRU).
     """
-
-    def inner_loop(self, sequences, initial_state, mask, training=False):
-        fused = workarounds.fused_recurrence(self, sequences, initial_state, mask, training)
-        if fused is not None:
-            return fused
-        return super().inner_loop(sequences, initial_state, mask, training=training)
-
-    def get_config(self):  # Keras leaves `use_cudnn` out; False also turns the fusion off
-        return {**super().get_config(), "use_cudnn": self.use_cudnn}
 
 
 LECTURE_CELLS = {"lstm": LectureLSTMCell, "gru": LectureGRUCell}
