@@ -85,8 +85,9 @@ def main(argv=None):
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "timing.json").write_text(json.dumps(record, indent=1) + "\n")
     print(f"wrote {args.out / 'timing.json'}")
-    if args.record:
-        for path in results.record([args.out]):
+    if args.record:  # only this invocation's finished runs, not older ones in OUT
+        ran = [args.out / row["tutorial"] for row in rows if not row["returncode"]]
+        for path in results.record(ran):
             print(f"filed {path.relative_to(ROOT)}")
     return 1 if any(r["returncode"] for r in rows) else 0
 

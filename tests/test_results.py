@@ -132,6 +132,21 @@ def test_time_tutorials_runs_each_tutorial_and_writes_the_timings(tmp_path, caps
     assert "filed" not in capsys.readouterr().out  # smoke runs are never filed
 
 
+def test_time_tutorials_records_only_the_runs_it_just_made(tmp_path, monkeypatch):
+    """OUT may hold older runs (an earlier invocation's, a failed one's): `--record` files
+    only the folders of the tutorials this invocation ran to the end."""
+    out = tmp_path / "timed"
+    rows = {"cnn_basics": 0, "mlp_mnist": 1}  # the second fails
+    monkeypatch.setattr(time_tutorials, "time_one", lambda name, folder, flags, backend: {
+        "tutorial": name, "wall_seconds": 1.0, "load_before": 0.0, "load_after": 0.0,
+        "returncode": rows[name]})
+    filed = []
+    monkeypatch.setattr(time_tutorials.results, "record",
+                        lambda folders: filed.extend(folders) or [])
+    assert time_tutorials.main([*rows, "--out", str(out), "--record"]) == 1
+    assert filed == [out / "cnn_basics"]
+
+
 @pytest.mark.bad_input
 def test_time_tutorials_refuses_unknown_names(capsys):
     with pytest.raises(SystemExit):
