@@ -8,6 +8,7 @@ and say what to use instead.
 """
 
 import json
+import os
 import subprocess
 import sys
 
@@ -34,8 +35,10 @@ RELATIVE_TOLERANCE = 2e-5
 
 
 def jax_child(args, devices, tmp_path, timeout=300):
-    env = dict(subprocess_env("jax"), MPLBACKEND="Agg",
-               XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}")
+    # Keep the suite's XLA flags (conftest.py: optimisation level 0, which compiles
+    # faster) and add the simulated devices.
+    flags = f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count={devices}"
+    env = dict(subprocess_env("jax"), MPLBACKEND="Agg", XLA_FLAGS=flags.strip())
     return subprocess.run([sys.executable, *args], cwd=tmp_path, env=env, capture_output=True,
                           text=True, timeout=timeout)
 

@@ -22,6 +22,7 @@ from keras_zoo.rl import (
     minimax_move_values,
     minimax_player,
     minimax_value,
+    minimax_win_rate_vs_random,
     model_evaluator,
     one_ply_player,
     play_match,
@@ -169,6 +170,31 @@ def test_best_win_rate_vs_random_by_hand():
     # from the empty board: the known figures of perfect play against random moves
     assert best_win_rate_vs_random(TTT, player=1) == pytest.approx(0.9948, abs=1e-4)
     assert best_win_rate_vs_random(TTT, player=-1) == pytest.approx(0.9386, abs=1e-4)
+
+
+def test_safe_and_tie_breaking_win_rates_vs_random():
+    # X to move, one move from a win at 2 but O threatens 6 too: every safe X move takes
+    # the win; safe and expectimax agree, and ties are irrelevant.
+    state = board(("XX.", "OO.", "..."))
+    assert best_win_rate_vs_random(TTT, state, player=1, safe=True) == 1.0
+    assert minimax_win_rate_vs_random(TTT, state, player=1) == 1.0
+    # O to move; X threatens 0-1-2, so blocking at 2 is O's only safe move: the safe
+    # chance is the chance after that block. Expectimax may also weigh riskier moves.
+    state = board(("XX.", ".O.", "..."))
+    values = minimax_move_values(TTT, state)
+    assert [m for m, v in values.items() if v == max(values.values())] == [2]
+    safe = best_win_rate_vs_random(TTT, state, player=-1, safe=True)
+    assert safe == pytest.approx(
+        best_win_rate_vs_random(TTT, board(("XXO", ".O.", "...")), player=-1, safe=True))
+    assert best_win_rate_vs_random(TTT, state, player=-1) >= safe
+    assert 0 < minimax_win_rate_vs_random(TTT, state, player=-1) <= safe
+    # From the empty board, against an independent brute force written for this check
+    # (a 40-line script over tuples): the best never-losing player, and minimax with
+    # random tie breaks (what `minimax_player` wins on average).
+    assert best_win_rate_vs_random(TTT, player=1, safe=True) == pytest.approx(0.9948, abs=1e-4)
+    assert best_win_rate_vs_random(TTT, player=-1, safe=True) == pytest.approx(0.9164, abs=1e-4)
+    assert minimax_win_rate_vs_random(TTT, player=1) == pytest.approx(0.9678, abs=1e-4)
+    assert minimax_win_rate_vs_random(TTT, player=-1) == pytest.approx(0.7775, abs=1e-4)
 
 
 # -------------------------------------------------------------------------------- MCTS

@@ -26,6 +26,7 @@ from keras_zoo.rl import (
     augment,
     best_win_rate_vs_random,
     minimax_player,
+    minimax_win_rate_vs_random,
     model_evaluator,
     one_ply_player,
     random_player,
@@ -103,15 +104,18 @@ plain = {name: arena(game, uniform_evaluator(game.num_moves), player, FINAL, PLA
 for name in final:
     print(f"vs {name}: network + search W/D/L {final[name]}, search alone {plain[name]} "
           f"({PLAY} simulations per move, {FINAL} games)")
-best = {side: best_win_rate_vs_random(game, player=colour) if TICTACTOE else None
-        for side, colour in (("first", 1), ("second", -1))}  # exact: small games only
+# Exact references per side (small games only): expectimax (the best any player can do),
+# the best player that never loses to perfect play, and perfect play with random ties.
+# The search assumes that the opponent answers well: among the drawing moves it does not
+# reliably pick the one where a random opponent most often goes wrong.
+refs = {side: (best_win_rate_vs_random(game, player=colour),
+               best_win_rate_vs_random(game, player=colour, safe=True),
+               minimax_win_rate_vs_random(game, player=colour)) if TICTACTOE else None
+        for side, colour in (("first", 1), ("second", -1))}
 for side in sides:
     print(f"vs random, moving {side}: W/D/L {sides[side]}" + (
-        f"; the best any player can do (expectimax, exact): {best[side]:.3f}" if TICTACTOE
-        else ""))
-# Moving second, random moves sometimes stumble into a draw even against perfect play.
-# The search assumes the opponent answers well, so among drawing moves it does not pick
-# the one where a random opponent most often goes wrong: that is the gap to the best.
+        "; exact: best {:.3f}, best never losing {:.3f}, perfect with random ties {:.3f}"
+        .format(*refs[side]) if TICTACTOE else ""))
 
 # %% Figure: where the search looks in a position that must be blocked
 if TICTACTOE:  # X has two on the diagonal, O to move must take the corner (cell 8)
@@ -140,7 +144,8 @@ def rate(counts, k):
 
 tutorial.report(args, game=args.game, rounds=ROUNDS, games=FINAL,
                 win_rate_vs_random=rate(final["random"], 0),
-                **({"best_possible_vs_random": (best["first"] + best["second"]) / 2}
+                **({key: (refs["first"][k] + refs["second"][k]) / 2 for k, key in enumerate(
+                    ("best_possible_vs_random", "best_safe_vs_random", "minimax_vs_random"))}
                    if TICTACTOE else {}),
                 win_rate_vs_random_first=rate(sides["first"], 0),
                 win_rate_vs_random_second=rate(sides["second"], 0),

@@ -6,7 +6,7 @@ them against each other. Values are always from the point of view of the player 
 """
 
 _MINIMAX = {}  # (game name, board bytes) -> value for the player to move
-_VS_RANDOM = {}  # (game name, board bytes, player) -> best chance to beat a random player
+_VS_RANDOM = {}  # (game name, board bytes, player, choice) -> chance to beat a random player
 
 
 def terminal_value(game, state):
@@ -43,7 +43,7 @@ def minimax_player(game, state, rng):
     return int(rng.choice([m for m, v in values.items() if v == best]))
 
 
-def best_win_rate_vs_random(game, state=None, player=None):
+def best_win_rate_vs_random(game, state=None, player=None, safe=False):
     """The highest chance `player` can have of beating a random player from `state`.
 
     Exact expectimax (memoized, small games only): `player` picks the move with the best
@@ -54,19 +54,42 @@ def best_win_rate_vs_random(game, state=None, player=None):
     Args:
         state: a position (default: the empty board).
         player: +1 or -1 (default: the player to move).
+        safe: pick only among the moves of the best minimax value, as a player must who
+            never loses to perfect play: 0.995 first and 0.916 second from the empty
+            tic-tac-toe board (expectimax's 0.939 second takes risks a perfect opponent
+            would punish).
     """
     state = game.initial() if state is None else state
     player = game.to_move(state) if player is None else player
-    key = (game.name, state.tobytes(), player)
+    return _vs_random(game, state, player, "safe" if safe else "best")
+
+
+def minimax_win_rate_vs_random(game, state=None, player=None):
+    """The chance that `minimax_player` (a perfect player, ties broken uniformly at
+    random) beats a random player from `state`: 0.968 first, 0.778 second from the
+    empty tic-tac-toe board. Perfect play alone does not exploit a weak opponent."""
+    state = game.initial() if state is None else state
+    player = game.to_move(state) if player is None else player
+    return _vs_random(game, state, player, "ties")
+
+
+def _vs_random(game, state, player, choice):
+    """Exact chance that `player` wins against uniformly random moves; `choice` says how
+    `player` picks: "best" (expectimax), "safe" (the best among the minimax-optimal
+    moves), "ties" (uniformly among the minimax-optimal moves)."""
+    key = (game.name, state.tobytes(), player, choice)
     if key not in _VS_RANDOM:
         winner = game.winner(state)
         if winner is not None:
             _VS_RANDOM[key] = float(winner == player)
         else:
-            chances = [best_win_rate_vs_random(game, game.play(state, m), player)
-                       for m in game.legal_moves(state)]
-            _VS_RANDOM[key] = max(chances) if game.to_move(state) == player else (
-                sum(chances) / len(chances))
+            moves = [int(m) for m in game.legal_moves(state)]
+            if game.to_move(state) == player and choice != "best":
+                values = minimax_move_values(game, state)
+                moves = [m for m in moves if values[m] == max(values.values())]
+            chances = [_vs_random(game, game.play(state, m), player, choice) for m in moves]
+            best = game.to_move(state) == player and choice != "ties"
+            _VS_RANDOM[key] = max(chances) if best else sum(chances) / len(chances)
     return _VS_RANDOM[key]
 
 
