@@ -70,7 +70,8 @@ DEFAULT_MODELS = ("mlp", "lenet5", "lstm_forecaster", "resnet18", "mobilenet_v2"
                   "gan_mlp", "vae")
 
 # Options a --variant may set, per kind of runner.
-KERAS_OPTIONS = ("jit_compile", "steps_per_execution", "unroll", "use_cudnn", "fused")
+KERAS_OPTIONS = ("jit_compile", "steps_per_execution", "unroll", "use_cudnn", "fused",
+                 "full_batch")
 NATIVE_OPTIONS = ("compile", "loader", "adam")
 
 

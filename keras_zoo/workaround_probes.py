@@ -26,7 +26,10 @@ PROBE_ENV = {"onednn_avx2_strided_1x1": {"ONEDNN_MAX_CPU_ISA": "AVX2", "OMP_NUM_
               "torch_cpu_fused_rnn": {"KERAS_BACKEND": "torch"},
               "torch_adam_temporaries": {"KERAS_BACKEND": "torch"},
               "jax_indivisible_batch": {"KERAS_BACKEND": "jax",
-                                        "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}}
+                                        "XLA_FLAGS": "--xla_force_host_platform_device_count=2"},
+              "tf_array_iterator_per_epoch": {"KERAS_BACKEND": "tensorflow"},
+              "torch_array_copy_per_step": {"KERAS_BACKEND": "torch"},
+              "torch_gather_scatter_rows": {"KERAS_BACKEND": "torch"}}
 
 
 def best_seconds(fn, repeats=7):
@@ -163,12 +166,71 @@ def _probe_jax_indivisible_batch():
     return False
 
 
+def _full_batch_ratio():
+    """Seconds per epoch of `fit(epochs=20)` of a Dense layer on one batch of (3000,
+    1433) features, NumPy arrays over `workarounds.full_batch`."""
+    import numpy as np
+
+    from keras_zoo.workarounds import full_batch
+
+    rng = np.random.default_rng(0)
+    x = rng.random((1, 3000, 1433), dtype="float32")
+    y = rng.integers(0, 7, size=(1, 3000))
+    model = keras.Sequential([keras.Input((3000, 1433)), layers.Dense(7)])
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    arrays = {"x": x, "y": y, "batch_size": 1}
+    seconds = [best_seconds(lambda data=data: model.fit(**data, epochs=20, verbose=0),
+                            repeats=3) for data in (arrays, full_batch(x, y))]
+    ratio = seconds[0] / seconds[1]
+    print(f"fit on one batch per epoch, arrays / full_batch: {ratio:.2f}x")
+    return ratio
+
+
+def _probe_tf_array_iterator_per_epoch():
+    """TensorFlow: present while the arrays are > 1.5x slower per epoch."""
+    return _full_batch_ratio() > 1.5
+
+
+def _probe_torch_array_copy_per_step():
+    """torch: present while the arrays are > 1.2x slower per epoch."""
+    return _full_batch_ratio() > 1.2
+
+
+def _probe_torch_gather_scatter_rows():
+    """Forward + backward of one message-passing round on (3000, 16) node features and
+    13,000 edges, torch backend: Keras' take + segment_sum vs `gather_rows` +
+    `segment_sum` here. Present while Keras' is > 1.15x slower."""
+    import numpy as np
+    import torch
+
+    from keras_zoo import workarounds
+
+    rng = np.random.default_rng(0)
+    x = torch.tensor(rng.normal(size=(3000, 16)).astype("float32"), requires_grad=True)
+    senders, receivers = (torch.tensor(rng.integers(0, 3000, 13_000)) for _ in range(2))
+
+    def round_seconds(take, segment_sum):
+        def step():
+            messages = take(x, senders) * take(x, receivers)
+            segment_sum(messages, receivers, 3000).sum().backward()
+        return best_seconds(step, repeats=20)
+
+    keras_seconds = round_seconds(lambda a, i: keras.ops.take(a, i, axis=0),
+                                  keras.ops.segment_sum)
+    ratio = keras_seconds / round_seconds(workarounds.gather_rows, workarounds.segment_sum)
+    print(f"gather + segment sum, Keras' / row-wise: {ratio:.2f}x")
+    return ratio > 1.15
+
+
 PROBES = {"jax_cpu_depthwise": _probe_jax_cpu_depthwise,
            "onednn_avx2_strided_1x1": _probe_onednn_avx2_strided_1x1,
            "torch_simple_rnn_loop": _probe_torch_simple_rnn_loop,
            "torch_cpu_fused_rnn": _probe_torch_cpu_fused_rnn,
            "torch_adam_temporaries": _probe_torch_adam_temporaries,
-           "jax_indivisible_batch": _probe_jax_indivisible_batch}
+           "jax_indivisible_batch": _probe_jax_indivisible_batch,
+           "tf_array_iterator_per_epoch": _probe_tf_array_iterator_per_epoch,
+           "torch_array_copy_per_step": _probe_torch_array_copy_per_step,
+           "torch_gather_scatter_rows": _probe_torch_gather_scatter_rows}
 
 
 def report(name=None):

@@ -285,6 +285,103 @@ def fused_adam_on_torch(enable=True):
     return True
 
 
+# ---------------------------------------- 7. full-batch data on TensorFlow and PyTorch
+
+
+def full_batch(x, y=None, sample_weight=None, validation=False):
+    """`fit` keyword arguments for a model trained on one whole batch per epoch.
+
+    A graph trained whole (`gnn_cora`, the GCN benchmark row) is one step per epoch, and
+    `fit` over NumPy arrays prepares every epoch as if it had many batches:
+    - TensorFlow makes a new tf.data iterator of the arrays at every epoch, and another
+      for the validation arrays, each copying them (tens of milliseconds for Cora's
+      features, several times the step itself). Here: the one batch repeated forever,
+      one step per epoch, iterated once per `fit`.
+    - PyTorch slices the arrays and copies them into new tensors at every step. Here: a
+      `DataLoader` of the one batch, as tensors that share the arrays' memory.
+    JAX keeps the arrays. The steps and their numbers are the same.
+
+        model.fit(**full_batch(x, y, train_weights),
+                  **full_batch(x, y, val_weights, validation=True), epochs=100)
+
+    Args:
+        x: the inputs (an array or a dict of arrays), one batch along the first axis.
+        y, sample_weight: targets and per-sample weights, as `fit` takes them.
+        validation: give `validation_data` (and `validation_steps`) instead.
+    """
+    batch = tuple(part for part in (x, y, sample_weight) if part is not None)
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        repeated = tf.data.Dataset.from_tensors(batch).repeat()
+        return ({"validation_data": repeated, "validation_steps": 1} if validation
+                else {"x": repeated, "steps_per_epoch": 1, "shuffle": False})
+    if backend == "torch":
+        import torch
+
+        tensors = keras.tree.map_structure(torch.as_tensor, batch)
+        loader = torch.utils.data.DataLoader(_OneBatch(tensors), batch_size=None)
+        return {"validation_data": loader} if validation else {"x": loader, "shuffle": False}
+    if validation:
+        return {"validation_data": batch}
+    first = next(iter(x.values())) if isinstance(x, dict) else x
+    return {"x": x, "y": y, "sample_weight": sample_weight, "batch_size": len(first)}
+
+
+class _OneBatch:
+    """A map-style dataset (torch.utils.data) of one item: the whole batch."""
+
+    def __init__(self, batch):
+        self.batch = batch
+
+    def __len__(self):
+        return 1
+
+    def __getitem__(self, index):
+        if index != 0:
+            raise IndexError(index)
+        return self.batch
+
+
+# ------------------------------------------------ 8. gather and segment sum on torch
+
+
+def gather_rows(x, indices):
+    """`ops.take(x, indices, axis=0)` for indices in range (graph layers: edge endpoints).
+
+    On the torch backend Keras takes rows of a matrix through `embedding`, whose gradient
+    (`embedding_dense_backward`) is several times slower than `index_select`'s
+    (`index_add`). An index out of range raises there instead of being clipped.
+    """
+    if keras.backend.backend() != "torch":
+        return ops.take(x, indices, axis=0)
+    import torch
+
+    x = ops.convert_to_tensor(x)
+    indices = ops.convert_to_tensor(indices).long()
+    out = torch.index_select(x, 0, indices.reshape(-1))
+    return out.reshape(tuple(indices.shape) + tuple(x.shape[1:]))
+
+
+def segment_sum(data, segment_ids, num_segments):
+    """`ops.segment_sum(data, segment_ids, num_segments)` for ids in [0, num_segments).
+
+    On the torch backend Keras repeats every id over the feature axes and scatters
+    (`repeat_interleave`, `scatter_reduce`, and a gather in the gradient); `index_add`
+    sums whole rows. As Keras does, 16-bit data are summed in float32.
+    """
+    if keras.backend.backend() != "torch":
+        return ops.segment_sum(data, segment_ids, num_segments)
+    import torch
+
+    data = ops.convert_to_tensor(data)
+    ids = ops.convert_to_tensor(segment_ids).long()
+    wide = data.float() if data.dtype in (torch.float16, torch.bfloat16) else data
+    out = torch.zeros((num_segments, *data.shape[1:]), dtype=wide.dtype, device=data.device)
+    return out.index_add(0, ids, wide).to(data.dtype)
+
+
 # ----------------------------------------------------------------------- the register
 
 
@@ -388,5 +485,33 @@ WORKAROUNDS = {w.name: w for w in [
                 "pass over memory each); PyTorch's fused Adam makes one pass",
         upstream="https://github.com/keras-team/keras/issues/21481",
         applied_by="keras_zoo.workarounds.fused_adam_on_torch (tutorials, keras-zoo train)",
+        checked={"keras": "3.16", "torch": "2.14"}, timed=True),
+    Workaround(
+        name="tf_array_iterator_per_epoch",
+        problem="Keras' TensorFlow fit over NumPy arrays makes a new tf.data iterator "
+                "every epoch (and one per validation), each copying the arrays: for a "
+                "graph trained whole, one step per epoch, that costs several steps; "
+                "arrays cannot be repeated instead (NNPDF/nnpdf#1802 met the same cost)",
+        upstream="https://github.com/keras-team/keras/issues/19037",
+        applied_by="keras_zoo.workarounds.full_batch (tutorials/gnn_cora.py, benchmarks)",
+        checked={"keras": "3.16", "tensorflow": "2.22"}, timed=True),
+    Workaround(
+        name="torch_array_copy_per_step",
+        problem="Keras' torch fit over NumPy arrays slices the arrays and copies each "
+                "batch into new tensors at every step; for a graph trained whole that "
+                "is a copy of every feature at every step",
+        upstream="https://github.com/keras-team/keras/pull/19041",
+        applied_by="keras_zoo.workarounds.full_batch (tutorials/gnn_cora.py, benchmarks)",
+        checked={"keras": "3.16", "torch": "2.14"}, timed=True),
+    Workaround(
+        name="torch_gather_scatter_rows",
+        problem="Keras' torch take(x, i, axis=0) runs embedding (a slow dense gradient) "
+                "and segment_sum repeats every id over the features to scatter_reduce; "
+                "index_select and index_add move whole rows (not reported upstream yet: "
+                "the link is Keras' code)",
+        upstream="https://github.com/keras-team/keras/blob/v3.15.1/keras/src/backend/torch/"
+                 "math.py",
+        applied_by="keras_zoo.workarounds.gather_rows / segment_sum (keras_zoo.layers.graph, "
+                   "graph_blocks)",
         checked={"keras": "3.16", "torch": "2.14"}, timed=True),
 ]}

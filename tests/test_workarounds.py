@@ -316,3 +316,102 @@ def test_fused_adam_updates_as_keras_adam(settings, rng, monkeypatch):
 
 def test_fused_adam_only_on_torch():
     assert workarounds.fused_adam_on_torch() is (keras.backend.backend() == "torch")
+
+
+# ------------------------------------------------------------------ full-batch data
+
+
+def test_full_batch_fit_equals_fit_on_the_arrays(rng):
+    """`full_batch` (on TensorFlow a repeated one-batch dataset, one step per epoch; the
+    arrays elsewhere) trains exactly as the arrays do: the same losses and validation
+    losses per epoch, with per-node sample weights, and the same weights after."""
+    x = {"nodes": rng.normal(size=(1, 12, 5)).astype("float32")}
+    y = rng.integers(0, 3, size=(1, 12))
+    train, val = (np.where(np.arange(12) % 3 == k, 1.0, 0.0)[None].astype("float32")
+                  for k in (0, 1))
+    runs = []
+    for use_full_batch in (False, True):
+        inputs = keras.Input((12, 5), name="nodes")
+        model = keras.Model({"nodes": inputs}, keras.layers.Dense(3)(inputs))
+        model.set_weights([np.linspace(-1, 1, 15).reshape(5, 3).astype("float32"),
+                           np.zeros(3, "float32")])
+        model.compile(keras.optimizers.Adam(0.05),
+                      keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                      weighted_metrics=["accuracy"])
+        if use_full_batch:
+            data = {**workarounds.full_batch(x, y, train),
+                    **workarounds.full_batch(x, y, val, validation=True)}
+        else:
+            data = {"x": x, "y": y, "sample_weight": train, "batch_size": 1,
+                    "validation_data": (x, y, val)}
+        history = model.fit(**data, epochs=4, verbose=0).history
+        runs.append((history, [keras.ops.convert_to_numpy(w) for w in model.weights]))
+    (arrays, arrays_weights), (full, full_weights) = runs
+    assert sorted(full) == sorted(arrays) and len(full["loss"]) == 4
+    for key in arrays:
+        np.testing.assert_allclose(full[key], arrays[key], rtol=1e-6, err_msg=key)
+    for a, b in zip(full_weights, arrays_weights):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    assert full["val_loss"] != full["loss"]  # the validation weights were used
+
+
+def test_full_batch_feeds_each_backend_what_it_iterates_cheaply():
+    x, y = np.zeros((1, 4, 2), "float32"), np.zeros((1, 4), "int32")
+    train, val = workarounds.full_batch(x, y), workarounds.full_batch(x, y, validation=True)
+    if keras.backend.backend() == "tensorflow":  # one batch, repeated, iterated once
+        import tensorflow as tf
+
+        assert train["steps_per_epoch"] == 1 and val["validation_steps"] == 1
+        assert train["x"].cardinality() == tf.data.INFINITE_CARDINALITY
+        assert set(train) == {"x", "steps_per_epoch", "shuffle"}
+    elif keras.backend.backend() == "torch":  # one batch of tensors sharing the arrays
+        import torch
+
+        assert set(train) == {"x", "shuffle"} and set(val) == {"validation_data"}
+        for loader in (train["x"], val["validation_data"]):
+            assert isinstance(loader, torch.utils.data.DataLoader) and len(loader) == 1
+            (tx, ty), = list(loader)
+            assert np.shares_memory(tx.numpy(), x) and np.shares_memory(ty.numpy(), y)
+    else:
+        assert train == {"x": x, "y": y, "sample_weight": None, "batch_size": 1}
+        assert val == {"validation_data": (x, y)}
+
+
+# ------------------------------------------------------- row gathers and sums (graphs)
+
+
+def as_float32(tensor):
+    return keras.ops.convert_to_numpy(keras.ops.cast(tensor, "float32"))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_gather_rows_and_segment_sum_equal_keras_ops(dtype, rng):
+    """The graph layers' gather and segment sum equal `ops.take(..., axis=0)` and
+    `ops.segment_sum`: values for 1-D, 2-D and 3-D rows (repeated ids, empty segments,
+    16-bit data summed in float32 as Keras does), and on torch, where they are
+    `index_select` / `index_add`, the gradients too."""
+    x = rng.normal(size=(6, 3, 2)).astype("float32")
+    ids = np.array([4, 0, 4, 5, 1, 4, 0], "int32")  # segments 2 and 3 stay empty
+    for rows in (x[:, 0, 0], x[:, :, 0], x):
+        data = keras.ops.cast(rows, dtype)  # 6 rows
+        gathered = keras.ops.take(data, ids, axis=0)  # 7 rows, one per id
+        for ours, theirs in (
+                (workarounds.gather_rows(data, ids), gathered),
+                (workarounds.segment_sum(gathered, ids, 6),
+                 keras.ops.segment_sum(gathered, ids, 6))):
+            assert keras.backend.standardize_dtype(ours.dtype) == dtype
+            assert tuple(ours.shape) == tuple(theirs.shape)
+            np.testing.assert_allclose(as_float32(ours), as_float32(theirs), rtol=1e-6)
+    if keras.backend.backend() == "torch":
+        import torch
+
+        grads = []
+        for take, segment_sum in ((workarounds.gather_rows, workarounds.segment_sum),
+                                  (lambda a, i: keras.ops.take(a, i, axis=0),
+                                   keras.ops.segment_sum)):
+            leaf = torch.tensor(x[:, :, 0], requires_grad=True)
+            messages = take(leaf, ids[:5]) * take(leaf, ids[2:])
+            (segment_sum(messages, ids[:5], 6) ** 2).sum().backward()
+            grads.append(leaf.grad.numpy())
+        np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6)
+        assert np.abs(grads[0]).sum() > 0

@@ -5,7 +5,9 @@ Every layer here takes a graph batch dict (see `keras_zoo.datasets.graphs`: node
 senders/receivers (G, E), node_mask (G, N), edge_mask (G, E), optional edges (G, E, D)),
 flattens it into one disjoint graph of G * N nodes, and aggregates with
 `keras.ops.segment_sum` / `segment_max` over exactly G * N segments (a static count, which
-JAX needs). Padded edges carry no message; padded nodes come out as zeros.
+JAX needs). Padded edges carry no message; padded nodes come out as zeros. Row gathers and
+sums go through `workarounds.gather_rows` / `segment_sum` (the same ops; on torch, its
+row-wise kernels).
 
 Kipf & Welling 2017 (GCN); Xu et al. 2019 (GIN); Velickovic et al. 2018 (GAT);
 Gilmer et al. 2017 (the message-passing framework).
@@ -13,6 +15,8 @@ Gilmer et al. 2017 (the message-passing framework).
 
 import keras
 from keras import layers, ops
+
+from keras_zoo.workarounds import gather_rows, segment_sum
 
 AGGREGATIONS = ("sum", "mean", "max")
 NEG = -1e9  # "minus infinity" for masked maxima and softmax logits (finite: no NaN gradients)
@@ -68,11 +72,11 @@ def segment_aggregate(messages, segment_ids, num_segments, mask, how="sum"):
     mask = ops.reshape(mask, (-1,) + (1,) * (len(messages.shape) - 1))
     if how == "max":
         best = ops.segment_max(ops.where(mask > 0, messages, NEG), segment_ids, num_segments)
-        count = ops.segment_sum(mask, segment_ids, num_segments)
+        count = segment_sum(mask, segment_ids, num_segments)
         return ops.where(count > 0, best, ops.zeros_like(best))
-    total = ops.segment_sum(messages * mask, segment_ids, num_segments)
+    total = segment_sum(messages * mask, segment_ids, num_segments)
     if how == "mean":
-        count = ops.segment_sum(mask, segment_ids, num_segments)
+        count = segment_sum(mask, segment_ids, num_segments)
         return total / ops.maximum(count, 1.0)
     if how != "sum":
         raise ValueError(f"aggregation must be one of {AGGREGATIONS}, got {how!r}")
@@ -86,9 +90,9 @@ def segment_softmax(logits, segment_ids, num_segments, mask):
     shifted = ops.where(mask > 0, logits, NEG)
     top = ops.stop_gradient(ops.segment_max(shifted, segment_ids, num_segments))  # (N, H)
     top = ops.where(top > NEG / 2, top, ops.zeros_like(top))
-    weights = ops.exp(shifted - ops.take(top, segment_ids, axis=0)) * mask  # (E, H)
-    total = ops.segment_sum(weights, segment_ids, num_segments)
-    return weights / (ops.take(total, segment_ids, axis=0) + 1e-16)
+    weights = ops.exp(shifted - gather_rows(top, segment_ids)) * mask  # (E, H)
+    total = segment_sum(weights, segment_ids, num_segments)
+    return weights / (gather_rows(total, segment_ids) + 1e-16)
 
 
 @keras.saving.register_keras_serializable(package="keras_zoo")
@@ -128,8 +132,8 @@ class MessagePassing(layers.Layer):
     def call(self, graph, training=None):
         flat = flatten_graph(graph, self.self_loops)
         x = self.transform(flat.nodes, training)  # (G*N, F')
-        messages = self.message(ops.take(x, flat.receivers, axis=0),
-                                ops.take(x, flat.senders, axis=0), flat.edges, flat, training)
+        messages = self.message(gather_rows(x, flat.receivers),
+                                gather_rows(x, flat.senders), flat.edges, flat, training)
         aggregated = self.aggregate(messages, flat)  # (G*N, F')
         return unflatten_nodes(self.update(x, aggregated, flat, training), flat)
 
@@ -189,9 +193,9 @@ class GCNConv(_DenseConv):
 
     def message(self, x_receivers, x_senders, edges, flat, training=None):
         degree = ops.maximum(
-            ops.segment_sum(flat.edge_mask, flat.receivers, flat.num_segments), 1.0)  # (G*N, 1)
-        norm = ops.rsqrt(ops.take(degree, flat.senders, axis=0)
-                         * ops.take(degree, flat.receivers, axis=0))  # (E, 1)
+            segment_sum(flat.edge_mask, flat.receivers, flat.num_segments), 1.0)  # (G*N, 1)
+        norm = ops.rsqrt(gather_rows(degree, flat.senders)
+                         * gather_rows(degree, flat.receivers))  # (E, 1)
         return x_senders * norm
 
     def update(self, x, aggregated, flat, training=None):

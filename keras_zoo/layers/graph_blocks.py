@@ -9,6 +9,7 @@ import keras
 from keras import layers, ops
 
 from keras_zoo.layers.graph import MessagePassing, flatten_graph, segment_aggregate
+from keras_zoo.workarounds import gather_rows
 
 
 def _mlp(units, activation, name, last_activation=None, last_dtype=None):
@@ -110,8 +111,8 @@ class InteractionNetwork(layers.Layer):
 
     def call(self, graph):
         flat = flatten_graph(graph)
-        parts = [ops.take(flat.nodes, flat.receivers, axis=0),
-                 ops.take(flat.nodes, flat.senders, axis=0)]
+        parts = [gather_rows(flat.nodes, flat.receivers),
+                 gather_rows(flat.nodes, flat.senders)]
         if flat.edges is not None:
             parts.append(flat.edges)
         # Under a mixed policy the MLPs' outputs may differ in dtype from the block's own
