@@ -26,8 +26,9 @@ def table_rows(results):
     for r in results:
         note = r["error"] if r["error"] else ", ".join(
             f"{k}={v}" for k, v in r["resolved"].items())
-        rows.append([r["model"], r["runner"], _fmt(r["epoch_s"], ".2f"),
-                     _fmt(r["min_s"], ".2f"),
+        # three significant digits: a full-batch epoch is one step of a few milliseconds
+        rows.append([r["model"], r["runner"], _fmt(r["epoch_s"], ".3g"),
+                     _fmt(r["min_s"], ".3g"),
                      "-" if r["ratio"] is None else f"{r['ratio']:.2f}x",
                      _fmt(r["cpu_s"], ".2f"),
                      "-" if r["cpu_ratio"] is None else f"{r['cpu_ratio']:.2f}x",

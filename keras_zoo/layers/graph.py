@@ -102,6 +102,8 @@ class MessagePassing(layers.Layer):
     Subclasses override the hooks; this base passes the senders' features, summed:
     `transform(x)` (per node, first), `message(x_receivers, x_senders, edges, flat)` (per
     edge), `aggregate(messages, flat)` (per receiver) and `update(x, aggregated, flat)`.
+    `x_receivers` is gathered only for a layer that sets `reads_receivers = True` (None
+    otherwise): an eager backend would gather and differentiate it for nothing.
 
     Args:
         aggregate: "sum", "mean" or "max" over incoming edges.
@@ -109,6 +111,8 @@ class MessagePassing(layers.Layer):
 
     Call: `layer(graph)` with a graph batch dict -> new node features (G, N, F').
     """
+
+    reads_receivers = False  # does `message` use x_receivers?
 
     def __init__(self, aggregate="sum", self_loops=False, **kwargs):
         super().__init__(**kwargs)
@@ -132,8 +136,9 @@ class MessagePassing(layers.Layer):
     def call(self, graph, training=None):
         flat = flatten_graph(graph, self.self_loops)
         x = self.transform(flat.nodes, training)  # (G*N, F')
-        messages = self.message(gather_rows(x, flat.receivers),
-                                gather_rows(x, flat.senders), flat.edges, flat, training)
+        x_receivers = gather_rows(x, flat.receivers) if self.reads_receivers else None
+        messages = self.message(x_receivers, gather_rows(x, flat.senders), flat.edges, flat,
+                                training)
         aggregated = self.aggregate(messages, flat)  # (G*N, F')
         return unflatten_nodes(self.update(x, aggregated, flat, training), flat)
 
@@ -264,6 +269,8 @@ class GATConv(_DenseConv):
         negative_slope: of the LeakyReLU on the attention logits.
         activation, use_bias, kernel_initializer, kernel_regularizer: as in `Dense`.
     """
+
+    reads_receivers = True  # attention logits of (receiver, sender) pairs
 
     def __init__(self, units, heads=1, concat=True, dropout=0.0, negative_slope=0.2, **kwargs):
         kwargs.setdefault("self_loops", True)
