@@ -158,7 +158,10 @@ def fused_recurrence(layer, sequences, initial_state, mask, training):
     applies it (one mask for every step). A mask that pads on the right (each row some
     steps, then only padding) runs as PyTorch's packed sequences: the state stops at each
     row's last step and the padded steps output what Keras' loop outputs there (the last
-    output, or zeros with `zero_output_for_mask`).
+    output, or zeros with `zero_output_for_mask`). With `go_backwards` (the backward half
+    of a bidirectional layer) Keras reads each row from its end, the padding first: each
+    row is reversed within its length, packed, and its outputs are shifted right behind
+    the zeros Keras outputs for the padding it read first.
 
     Args:
         layer: the `LSTM` or `GRU` layer (its `cell` holds the weights).
@@ -168,8 +171,8 @@ def fused_recurrence(layer, sequences, initial_state, mask, training):
     Returns:
         `(last_output, outputs, states)` as `RNN.inner_loop` returns them, or None where
         the kernel does not apply (another backend, a CUDA tensor (Keras uses cuDNN
-        there), a mask that is not right-padding or with an empty row, a mask with
-        `go_backwards`, recurrent dropout, other activations, `reset_after=False`,
+        there), a mask that is not right-padding or with an empty row, recurrent
+        dropout, other activations, `reset_after=False`,
         `use_cudnn=False`, tracing or `torch.compile`): the caller runs Keras' own path.
     """
     if keras.backend.backend() != "torch" or layer.use_cudnn is False:
@@ -180,8 +183,7 @@ def fused_recurrence(layer, sequences, initial_state, mask, training):
     gru = isinstance(layer, layers.GRU)
     if isinstance(mask, (list, tuple)):
         mask = mask[0]
-    if ((mask is not None and layer.go_backwards) or cell.recurrent_dropout
-            or (gru and not cell.reset_after) or not _is(cell.activation, "tanh")
+    if (cell.recurrent_dropout or (gru and not cell.reset_after) or not _is(cell.activation, "tanh")
             or not _is(cell.recurrent_activation, "sigmoid")
             or sequences.device.type != "cpu" or torch.jit.is_tracing()
             or torch.compiler.is_compiling() or torch.compiler.is_exporting()):
@@ -209,7 +211,11 @@ def fused_recurrence(layer, sequences, initial_state, mask, training):
     else:
         biases = [] if bias is None else [bias, torch.zeros_like(bias)]
     params = [kernel.T.contiguous(), recurrent.T.contiguous(), *biases]
-    if layer.go_backwards:  # Keras returns the outputs in the order it read the steps
+    steps = torch.arange(sequences.shape[1])
+    if layer.go_backwards and lengths is not None:  # row i read from step length_i - 1 down
+        read = (lengths[:, None] - 1 - steps).clamp(min=0)  # (batch, time); past the end: 0
+        sequences = torch.gather(sequences, 1, read[..., None].expand_as(sequences))
+    elif layer.go_backwards:  # Keras returns the outputs in the order it read the steps
         sequences = torch.flip(sequences, dims=[1])
     run = torch._VF.gru if gru else torch._VF.lstm
     flags = (bias is not None, 1, 0.0, torch.is_grad_enabled(), False)  # has_biases,
@@ -227,7 +233,11 @@ def fused_recurrence(layer, sequences, initial_state, mask, training):
     outputs, _ = rnn_utils.pad_packed_sequence(packed, batch_first=True,
                                                total_length=sequences.shape[1])  # 0-padded
     last_output = outputs[torch.arange(len(lengths)), lengths - 1]  # (batch, units)
-    if not layer.zero_output_for_mask:  # a padded step repeats the last output
+    if layer.go_backwards:  # Keras read the padding first (outputs 0), then the row
+        shift = steps - (sequences.shape[1] - lengths[:, None])  # (batch, time)
+        moved = torch.gather(outputs, 1, shift.clamp(min=0)[..., None].expand_as(outputs))
+        outputs = torch.where((shift >= 0)[..., None], moved, torch.zeros_like(moved))
+    elif not layer.zero_output_for_mask:  # a padded step repeats the last output
         outputs = torch.where(mask[..., None], outputs, last_output[:, None])
     return last_output, outputs, [s[0, packed.unsorted_indices] for s in last]
 

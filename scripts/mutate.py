@@ -195,9 +195,9 @@ MUTATIONS = [
     # ---- gnn ----
     Mutation(
         "gcn_row_normalised", "gnn", "keras_zoo/layers/graph.py",
-        old=("        norm = ops.rsqrt(ops.take(degree, flat.senders, axis=0)\n"
-             "                         * ops.take(degree, flat.receivers, axis=0))  # (E, 1)"),
-        new="        norm = 1.0 / ops.take(degree, flat.receivers, axis=0)  # (E, 1)",
+        old=("        norm = ops.rsqrt(gather_rows(degree, flat.senders)\n"
+             "                         * gather_rows(degree, flat.receivers))  # (E, 1)"),
+        new="        norm = 1.0 / gather_rows(degree, flat.receivers)  # (E, 1)",
         description="GCN normalises by D^-1 (A + I) instead of D^-1/2 (A + I) D^-1/2",
         selection=("tests/test_gnn.py", "-k", "gcn_normalized or numpy_references")),
     Mutation(
@@ -319,6 +319,15 @@ MUTATIONS = [
         old="torch.cat([w[..., r], w[..., z], w[..., h]], dim=-1)",
         new="torch.cat([w[..., z], w[..., r], w[..., h]], dim=-1)",
         description="the fused GRU hands PyTorch the gates in Keras' order (z, r: swapped)",
+        selection=("tests/test_workarounds.py", "-k", "fused_recurrence"),
+        backends=("torch",)),
+    Mutation(
+        "fused_backwards_outputs_not_behind_padding", "workarounds",
+        "keras_zoo/workarounds.py",
+        old="shift = steps - (sequences.shape[1] - lengths[:, None])  # (batch, time)",
+        new="shift = steps.expand(len(lengths), -1)",
+        description="a masked go_backwards row's outputs start at step 0, not behind the "
+                    "padding Keras reads first",
         selection=("tests/test_workarounds.py", "-k", "fused_recurrence"),
         backends=("torch",)),
     Mutation(

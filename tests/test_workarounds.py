@@ -199,11 +199,16 @@ def test_fused_recurrence_equals_keras_layer(kind, settings, rng):
 
 @pytest.mark.skipif(keras.backend.backend() != "torch",
                     reason="the fused kernel runs on torch only: elsewhere both are Keras'")
-@pytest.mark.parametrize("settings", [{}, {"return_sequences": True}, {"return_state": True},
-                                      {"return_sequences": True, "zero_output_for_mask": True}])
+@pytest.mark.parametrize("settings", [
+    {}, {"return_sequences": True}, {"return_state": True},
+    {"return_sequences": True, "zero_output_for_mask": True},
+    {"go_backwards": True}, {"go_backwards": True, "return_sequences": True},
+    {"go_backwards": True, "return_sequences": True, "zero_output_for_mask": True},
+    {"go_backwards": True, "return_state": True}])
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
 def test_fused_recurrence_with_right_padding_equals_keras_layer(kind, settings, rng):
-    """Rows of 9, 3, 6 and 1 steps, zero-padded to 9: packed sequences, as Keras' loop."""
+    """Rows of 9, 3, 6 and 1 steps, zero-padded to 9: packed sequences, as Keras' loop
+    (backwards: each row reversed within its length, the outputs behind its padding)."""
     x = rng.normal(size=(4, 9, 3)).astype("float32")
     for row, length in enumerate((9, 3, 6, 1)):
         x[row, length:] = 0.0
@@ -221,8 +226,9 @@ def test_fused_recurrence_with_right_padding_equals_keras_layer(kind, settings, 
 
 @pytest.mark.skipif(keras.backend.backend() != "torch",
                     reason="the fused kernel runs on torch only: elsewhere both are Keras'")
+@pytest.mark.parametrize("go_backwards", [False, True])
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
-def test_fused_recurrence_right_padding_from_given_states(kind, rng):
+def test_fused_recurrence_right_padding_from_given_states(kind, go_backwards, rng):
     """Each row starts from its own state (packed sequences reorder the rows by length)."""
     from keras_zoo.layers import GRU, LSTM
 
@@ -230,7 +236,9 @@ def test_fused_recurrence_right_padding_from_given_states(kind, rng):
     mask = np.arange(7) < np.array([[2], [7], [4], [5]])
     states = [rng.normal(size=(4, 5)).astype("float32") for _ in range(2 if kind == "lstm" else 1)]
     ours, theirs = {"lstm": (LSTM, keras.layers.LSTM), "gru": (GRU, keras.layers.GRU)}[kind]
-    ours, theirs = ours(5, return_state=True), theirs(5, return_state=True, use_cudnn=False)
+    ours = ours(5, return_state=True, return_sequences=True, go_backwards=go_backwards)
+    theirs = theirs(5, return_state=True, return_sequences=True, go_backwards=go_backwards,
+                    use_cudnn=False)
     ours.build(x.shape), theirs.build(x.shape)
     theirs.set_weights([rng.normal(scale=0.5, size=w.shape).astype("float32")
                         for w in theirs.get_weights()])
@@ -259,7 +267,7 @@ def test_fused_recurrence_only_where_it_applies(kind, rng):
     on_torch = keras.backend.backend() == "torch"
     assert fused() is on_torch  # (a CUDA tensor: Keras' cuDNN)
     assert fused(mask=mask) is on_torch  # right-padding: packed sequences
-    assert not fused(mask=mask, go_backwards=True)
+    assert fused(mask=mask, go_backwards=True) is on_torch  # rows reversed within length
     middle = keras.ops.convert_to_tensor(np.array([[1, 0, 1, 1, 0]] * 2, dtype=bool))
     empty = keras.ops.convert_to_tensor(np.array([[1, 1, 0, 0, 0], [0] * 5], dtype=bool))
     assert not fused(mask=middle) and not fused(mask=empty)  # Keras' loop
