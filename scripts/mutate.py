@@ -366,6 +366,19 @@ MUTATIONS = [
         new="(observations[i], actions[i]",
         description="run_episodes records a view of the batch row that the next step overwrites",
         selection=("tests/test_control.py",)),
+    Mutation(
+        "full_batch_drops_sample_weight", "workarounds", "keras_zoo/workarounds.py",
+        old="batch = tuple(part for part in (x, y, sample_weight) if part is not None)",
+        new="batch = tuple(part for part in (x, y) if part is not None)",
+        description="full_batch trains on every node, not only the weighted (labelled) ones",
+        selection=("tests/test_workarounds.py", "-k", "full_batch"),
+        backends=("tensorflow", "torch")),
+    Mutation(
+        "segment_sum_on_sender_rows", "workarounds", "keras_zoo/workarounds.py",
+        old="return out.index_add(0, ids, wide).to(data.dtype)",
+        new="return out.index_add(0, ids.flip(0), wide).to(data.dtype)",
+        description="torch's row-wise segment sum adds each row to another row's segment",
+        selection=("tests/test_workarounds.py", "-k", "gather_rows"), backends=("torch",)),
 ]
 
 
