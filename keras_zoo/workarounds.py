@@ -183,7 +183,8 @@ def fused_recurrence(layer, sequences, initial_state, mask, training):
     gru = isinstance(layer, layers.GRU)
     if isinstance(mask, (list, tuple)):
         mask = mask[0]
-    if (cell.recurrent_dropout or (gru and not cell.reset_after) or not _is(cell.activation, "tanh")
+    if (cell.recurrent_dropout or (gru and not cell.reset_after)
+            or not _is(cell.activation, "tanh")
             or not _is(cell.recurrent_activation, "sigmoid")
             or sequences.device.type != "cpu" or torch.jit.is_tracing()
             or torch.compiler.is_compiling() or torch.compiler.is_exporting()):
@@ -319,6 +320,8 @@ def full_batch(x, y=None, sample_weight=None, validation=False):
         y, sample_weight: targets and per-sample weights, as `fit` takes them.
         validation: give `validation_data` (and `validation_steps`) instead.
     """
+    if y is None and sample_weight is not None:
+        raise ValueError("full_batch: sample_weight weighs the targets y; got no y")
     batch = tuple(part for part in (x, y, sample_weight) if part is not None)
     backend = keras.backend.backend()
     if backend == "tensorflow":

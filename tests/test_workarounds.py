@@ -363,6 +363,12 @@ def test_full_batch_fit_equals_fit_on_the_arrays(rng):
     assert full["val_loss"] != full["loss"]  # the validation weights were used
 
 
+@pytest.mark.bad_input
+def test_full_batch_refuses_weights_without_targets():
+    with pytest.raises(ValueError, match="sample_weight weighs the targets y; got no y"):
+        workarounds.full_batch(np.zeros((1, 4, 2)), sample_weight=np.ones((1, 4)))
+
+
 def test_full_batch_feeds_each_backend_what_it_iterates_cheaply():
     x, y = np.zeros((1, 4, 2), "float32"), np.zeros((1, 4), "int32")
     train, val = workarounds.full_batch(x, y), workarounds.full_batch(x, y, validation=True)
