@@ -94,7 +94,8 @@ def load(path, compile=True, safe_mode=True):  # noqa: A002 - keras' own argumen
 
 _CHECK = "keras_zoo>InputShapeCheck"
 # keras_zoo layers whose config is their Keras twin's: a plain copy names the twin.
-_KERAS_TWINS = {"keras_zoo>LSTM", "keras_zoo>GRU"}
+_KERAS_TWINS = {"keras_zoo>LSTM", "keras_zoo>GRU", "keras_zoo>Conv2D",
+                "keras_zoo>DepthwiseConv2D", "keras_zoo>BatchNormalization"}
 
 
 def _rewire(node, moved):

@@ -29,7 +29,9 @@ PROBE_ENV = {"onednn_avx2_strided_1x1": {"ONEDNN_MAX_CPU_ISA": "AVX2", "OMP_NUM_
                                         "XLA_FLAGS": "--xla_force_host_platform_device_count=2"},
               "tf_array_iterator_per_epoch": {"KERAS_BACKEND": "tensorflow"},
               "torch_array_copy_per_step": {"KERAS_BACKEND": "torch"},
-              "torch_gather_scatter_rows": {"KERAS_BACKEND": "torch"}}
+              "torch_gather_scatter_rows": {"KERAS_BACKEND": "torch"},
+              "torch_conv_input_copies": {"KERAS_BACKEND": "torch"},
+              "torch_unfused_batch_norm": {"KERAS_BACKEND": "torch"}}
 
 
 def best_seconds(fn, repeats=7):
@@ -222,6 +224,48 @@ def _probe_torch_gather_scatter_rows():
     return ratio > 1.15
 
 
+def _aten_calls(fn):
+    """The ATen ops (and their first argument's size) that `fn()` dispatches on torch."""
+    import torch
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    calls = []
+
+    class Record(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            first = args[0] if args and isinstance(args[0], torch.Tensor) else None
+            calls.append((func.overloadpacket.__name__, None if first is None else first.numel()))
+            return func(*args, **(kwargs or {}))
+
+    with Record():
+        fn()
+    return calls
+
+
+def _probe_torch_conv_input_copies():
+    """`keras.ops.conv` of a channels-last (2, 8, 8, 4) input on the torch backend: present
+    while it copies the input more than once."""
+    import numpy as np
+
+    x = keras.ops.convert_to_tensor(np.ones((2, 8, 8, 4), "float32"))
+    kernel = keras.ops.convert_to_tensor(np.ones((3, 3, 4, 5), "float32"))
+    calls = _aten_calls(lambda: keras.ops.conv(x, kernel, padding="same"))
+    return sum(name in ("clone", "copy_", "_to_copy") and size == 2 * 8 * 8 * 4
+               for name, size in calls) >= 2
+
+
+def _probe_torch_unfused_batch_norm():
+    """A training call of `keras.layers.BatchNormalization` on the torch backend: present
+    while it does not run one of PyTorch's batch-norm kernels."""
+    import numpy as np
+
+    layer = layers.BatchNormalization()
+    x = keras.ops.convert_to_tensor(np.ones((4, 5, 5, 3), "float32"))
+    layer.build(x.shape)
+    calls = _aten_calls(lambda: layer(x, training=True))
+    return not any("batch_norm" in name for name, _ in calls)
+
+
 PROBES = {"jax_cpu_depthwise": _probe_jax_cpu_depthwise,
            "onednn_avx2_strided_1x1": _probe_onednn_avx2_strided_1x1,
            "torch_simple_rnn_loop": _probe_torch_simple_rnn_loop,
@@ -230,7 +274,9 @@ PROBES = {"jax_cpu_depthwise": _probe_jax_cpu_depthwise,
            "jax_indivisible_batch": _probe_jax_indivisible_batch,
            "tf_array_iterator_per_epoch": _probe_tf_array_iterator_per_epoch,
            "torch_array_copy_per_step": _probe_torch_array_copy_per_step,
-           "torch_gather_scatter_rows": _probe_torch_gather_scatter_rows}
+           "torch_gather_scatter_rows": _probe_torch_gather_scatter_rows,
+           "torch_conv_input_copies": _probe_torch_conv_input_copies,
+           "torch_unfused_batch_norm": _probe_torch_unfused_batch_norm}
 
 
 def report(name=None):

@@ -395,6 +395,95 @@ def segment_sum(data, segment_ids, num_segments):
     return out.index_add(0, ids, wide).to(data.dtype)
 
 
+# ------------------------- 9. torch convolution and batch norm on channels-last data
+
+
+def channels_last_conv(layer, inputs, kernel, bias=None):
+    """A `Conv2D` / `DepthwiseConv2D` layer's convolution on the torch backend, no copies.
+
+    Keras' torch conv permutes NHWC to NCHW and copies the result into NCHW memory, then
+    copies it again into channels-last memory for PyTorch's kernel: two copies of every
+    input, and their gradients. The permuted view already is channels-last memory, which
+    is what this passes. "same" padding is TensorFlow's (the extra row / column after);
+    symmetric padding is the kernel's own argument, asymmetric padding a `pad`. The bias
+    is added by the kernel, as `nn.Conv2d` adds it, not by one more op.
+
+    Args:
+        layer: the layer (its strides, padding, dilation and groups).
+        inputs: (batch, height, width, channels).
+        kernel: (kh, kw, in_channels / groups, filters), Keras' layout.
+        bias: (filters,) or None.
+
+    Returns:
+        (batch, height', width', filters), or None where this does not apply (another
+        backend, channels-first data, other ranks): the caller runs Keras' own path.
+    """
+    if (keras.backend.backend() != "torch" or layer.data_format != "channels_last"
+            or len(inputs.shape) != 4):
+        return None
+    import torch
+
+    x = ops.convert_to_tensor(inputs).permute(0, 3, 1, 2)  # NCHW view of NHWC memory
+    w = ops.convert_to_tensor(kernel)
+    w = w.permute(3, 2, 0, 1).contiguous(memory_format=torch.channels_last)  # (out, in, kh, kw)
+    strides, dilation = tuple(layer.strides), tuple(layer.dilation_rate)
+    padding = (0, 0)
+    if layer.padding == "same":
+        (top, bottom), _ = _same_padding(x.shape[2], (w.shape[2] - 1) * dilation[0] + 1,
+                                         strides[0])
+        (left, right), _ = _same_padding(x.shape[3], (w.shape[3] - 1) * dilation[1] + 1,
+                                         strides[1])
+        if (top, left) == (bottom, right):
+            padding = (top, left)
+        else:
+            x = torch.nn.functional.pad(x, (left, right, top, bottom))
+    groups = x.shape[1] // w.shape[1]
+    if bias is not None:
+        bias = ops.convert_to_tensor(bias)
+    y = torch.nn.functional.conv2d(x, w, bias, strides, padding, dilation, groups)
+    return y.permute(0, 2, 3, 1)  # NHWC view of the channels-last output
+
+
+def fused_batch_norm(layer, inputs, training=None, mask=None):
+    """A `BatchNormalization` layer's call by PyTorch's fused kernel on the torch backend.
+
+    Keras computes the moments and the normalization as about ten elementwise ops and
+    reductions, each a pass over memory, and as many again in the gradient. PyTorch's
+    `native_batch_norm` makes one pass each way (what `nn.BatchNorm2d` runs). The numbers
+    are Keras': the batch's biased variance, the moving averages updated as Keras
+    updates them (from the kernel's mean and 1 / sqrt(var + epsilon)), inputs below
+    float32 normalized in float32. Channels-last data stay in channels-last memory.
+
+    Returns:
+        The layer's outputs, or None where this does not apply (another backend, a mask,
+        `renorm`, `synchronized`): the caller runs Keras' own path.
+    """
+    if (keras.backend.backend() != "torch" or mask is not None or layer.renorm
+            or layer.synchronized):
+        return None
+    import torch
+
+    x = ops.cast(inputs, keras.backend.result_type(inputs.dtype, "float32"))
+    axis = layer.axis % len(x.shape)
+    x_c = torch.movedim(x, axis, 1)  # channels second, as PyTorch's kernels take them
+    gamma = ops.cast(layer.gamma, x.dtype) if layer.scale else None
+    beta = ops.cast(layer.beta, x.dtype) if layer.center else None
+    moving_mean = ops.cast(layer.moving_mean, x.dtype)
+    moving_variance = ops.cast(layer.moving_variance, x.dtype)
+    if training and layer.trainable:
+        y, mean, inv_std = torch.native_batch_norm(x_c, gamma, beta, None, None, True, 0.0,
+                                                   layer.epsilon)
+        variance = inv_std.detach() ** -2 - layer.epsilon  # biased, as Keras' moments
+        layer.moving_mean.assign(moving_mean * layer.momentum
+                                 + mean.detach() * (1.0 - layer.momentum))
+        layer.moving_variance.assign(moving_variance * layer.momentum
+                                     + variance * (1.0 - layer.momentum))
+    else:
+        y = torch.nn.functional.batch_norm(x_c, moving_mean, moving_variance, gamma, beta,
+                                           False, 0.0, layer.epsilon)
+    return ops.cast(torch.movedim(y, 1, axis), layer.compute_dtype)
+
+
 # ----------------------------------------------------------------------- the register
 
 
@@ -527,4 +616,21 @@ WORKAROUNDS = {w.name: w for w in [
         applied_by="keras_zoo.workarounds.gather_rows / segment_sum (keras_zoo.layers.graph, "
                    "graph_blocks)",
         checked={"keras": "3.16", "torch": "2.14"}, timed=True),
+    Workaround(
+        name="torch_conv_input_copies",
+        problem="Keras' torch conv copies a channels-last input into NCHW memory and then "
+                "back into channels-last memory for PyTorch's kernel: two copies of every "
+                "input (and of its gradient) where the permuted view needs none",
+        upstream="https://github.com/keras-team/keras/issues/23279",
+        applied_by="keras_zoo.layers.Conv2D / DepthwiseConv2D "
+                   "(workarounds.channels_last_conv)",
+        checked={"keras": "3.16", "torch": "2.14"}),
+    Workaround(
+        name="torch_unfused_batch_norm",
+        problem="Keras' torch BatchNormalization computes the moments and the "
+                "normalization as about ten elementwise ops and reductions (as many again "
+                "in the gradient); PyTorch's native_batch_norm makes one pass each way",
+        upstream="https://github.com/keras-team/keras/issues/21313",
+        applied_by="keras_zoo.layers.BatchNormalization (workarounds.fused_batch_norm)",
+        checked={"keras": "3.16", "torch": "2.14"}),
 ]}

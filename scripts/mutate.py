@@ -379,6 +379,20 @@ MUTATIONS = [
         new="return out.index_add(0, ids.flip(0), wide).to(data.dtype)",
         description="torch's row-wise segment sum adds each row to another row's segment",
         selection=("tests/test_workarounds.py", "-k", "gather_rows"), backends=("torch",)),
+    Mutation(
+        "same_padding_on_the_wrong_side", "workarounds", "keras_zoo/workarounds.py",
+        old="x = torch.nn.functional.pad(x, (left, right, top, bottom))",
+        new="x = torch.nn.functional.pad(x, (right, left, bottom, top))",
+        description="torch's copy-free conv pads the extra row and column before, not after",
+        selection=("tests/test_workarounds.py", "-k", "channels_last_conv"),
+        backends=("torch",)),
+    Mutation(
+        "batch_norm_variance_keeps_epsilon", "workarounds", "keras_zoo/workarounds.py",
+        old="variance = inv_std.detach() ** -2 - layer.epsilon",
+        new="variance = inv_std.detach() ** -2",
+        description="torch's fused batch norm moves the moving variance by var + epsilon",
+        selection=("tests/test_workarounds.py", "-k", "fused_batch_norm"),
+        backends=("torch",)),
 ]
 
 

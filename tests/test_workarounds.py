@@ -53,6 +53,13 @@ def test_jax_indivisible_batch_problem_is_still_there():
     _still_there("jax_indivisible_batch")
 
 
+@pytest.mark.skipif(keras.backend.backend() != "torch",
+                    reason="Keras' torch backend: probed once, in the torch run")
+@pytest.mark.parametrize("name", ["torch_conv_input_copies", "torch_unfused_batch_norm"])
+def test_torch_conv_and_batch_norm_problems_are_still_there(name):
+    _still_there(name)
+
+
 @pytest.mark.full  # timed: a benchmark, not part of the fast suite
 @pytest.mark.parametrize("name", sorted(n for n, w in WORKAROUNDS.items() if w.timed))
 def test_timed_problem_is_still_there(name):
@@ -429,3 +436,110 @@ def test_gather_rows_and_segment_sum_equal_keras_ops(dtype, rng):
             grads.append(leaf.grad.numpy())
         np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6)
         assert np.abs(grads[0]).sum() > 0
+
+
+# keras_zoo's Conv2D / DepthwiseConv2D / BatchNormalization on the torch backend
+# (workarounds.channels_last_conv, fused_batch_norm) compute what Keras' layers compute:
+# outputs, one SGD step's weights, the moving statistics. Elsewhere they are Keras' layers.
+CONV_SETTINGS = {  # on 8x8 inputs with 4 channels
+    "same": {"filters": 5, "kernel_size": 3, "padding": "same"},
+    "same_stride2_asymmetric": {"filters": 5, "kernel_size": 3, "strides": 2,
+                                "padding": "same"},  # pads 0 before, 1 after
+    "same_stride2_even_kernel": {"filters": 5, "kernel_size": 4, "strides": 2,
+                                 "padding": "same"},  # pads 1 and 1
+    "valid_stride2": {"filters": 5, "kernel_size": 3, "strides": 2},
+    "dilated": {"filters": 5, "kernel_size": 3, "dilation_rate": 2, "padding": "same"},
+    "groups_relu_no_bias": {"filters": 6, "kernel_size": 3, "groups": 2, "padding": "same",
+                            "use_bias": False, "activation": "relu"},
+    "depthwise": {"kernel_size": 3, "padding": "same", "depth_multiplier": 2},
+    "depthwise_stride2": {"kernel_size": 3, "strides": 2, "padding": "same",
+                          "activation": "relu"},
+}
+BN_SETTINGS = {  # input shape, layer arguments
+    "images": ((6, 5, 5, 4), {}),
+    "features": ((6, 4), {"momentum": 0.5, "epsilon": 1e-5}),
+    "channels_first_sequence": ((6, 4, 7), {"axis": 1}),
+    "no_scale_no_center": ((6, 5, 5, 4), {"scale": False, "center": False}),
+    "frozen": ((6, 5, 5, 4), {"trainable": False}),
+    "mixed_bfloat16": ((6, 5, 5, 4), {"dtype": "mixed_bfloat16"}),
+}
+
+
+def _layer_pair(ours, theirs, rng, shape):
+    """One-layer models of ours and Keras' layer with the same random weights (moving
+    statistics too), compiled with SGD(1) on the MSE to targets of the output's shape."""
+    models = [keras.Model(inputs := keras.Input(shape[1:]), layer(inputs))
+              for layer in (ours, theirs)]
+    weights = [rng.normal(scale=0.5, size=w.shape).astype("float32") + (i == 3)
+               for i, w in enumerate(models[0].get_weights())]  # variances above 0
+    for model in models:
+        model.set_weights(weights)
+        model.compile(optimizer=keras.optimizers.SGD(1.0), loss="mse")
+    return models
+
+
+def _assert_same_step(ours, theirs, x, rng, atol=1e-6):
+    for training in (False, True):  # training=True also moves the moving statistics
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(ours(x, training=training)),
+                                   keras.ops.convert_to_numpy(theirs(x, training=training)),
+                                   rtol=1e-5, atol=atol)
+    y = rng.normal(size=ours.output.shape[1:]).astype("float32")[None].repeat(len(x), 0)
+    ours.train_on_batch(x, y), theirs.train_on_batch(x, y)
+    for a, b, w in zip(ours.get_weights(), theirs.get_weights(), theirs.weights):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=atol, err_msg=w.path)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "torch",
+                    reason="the copy-free conv runs on torch only: elsewhere both are Keras'")
+@pytest.mark.parametrize("settings", sorted(CONV_SETTINGS))
+def test_channels_last_conv_equals_keras_layer(settings, rng):
+    from keras_zoo.layers import Conv2D
+
+    kwargs = CONV_SETTINGS[settings]
+    ours, theirs = ((DepthwiseConv2D(**kwargs), keras.layers.DepthwiseConv2D(**kwargs))
+                    if "depthwise" in settings else
+                    (Conv2D(**kwargs), keras.layers.Conv2D(**kwargs)))
+    x = rng.normal(size=(3, 8, 8, 4)).astype("float32")
+    _assert_same_step(*_layer_pair(ours, theirs, rng, x.shape), x, rng)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "torch",
+                    reason="the fused kernel runs on torch only: elsewhere both are Keras'")
+@pytest.mark.parametrize("settings", sorted(BN_SETTINGS))
+def test_fused_batch_norm_equals_keras_layer(settings, rng):
+    from keras_zoo.layers import BatchNormalization
+
+    shape, kwargs = BN_SETTINGS[settings]
+    ours, theirs = BatchNormalization(**kwargs), keras.layers.BatchNormalization(**kwargs)
+    x = (rng.normal(size=shape) * 3 + 1).astype("float32")
+    atol = 1e-2 if settings == "mixed_bfloat16" else 1e-5  # outputs rounded to bfloat16
+    _assert_same_step(*_layer_pair(ours, theirs, rng, shape), x, rng, atol=atol)
+    assert ours.compute_dtype == theirs.compute_dtype
+
+
+def test_conv_and_batch_norm_fast_paths_only_on_torch(rng):
+    from keras_zoo.layers import BatchNormalization, Conv2D
+
+    on_torch = keras.backend.backend() == "torch"
+    conv, first = Conv2D(3, 3), Conv2D(3, 3, data_format="channels_first")
+    bn, masked = BatchNormalization(), BatchNormalization()
+    x = rng.normal(size=(2, 6, 6, 4)).astype("float32")
+    for layer in (conv, first, bn):
+        layer(x)
+    assert (workarounds.channels_last_conv(conv, x, conv.kernel) is not None) is on_torch
+    assert workarounds.channels_last_conv(first, x, first.kernel) is None
+    assert (workarounds.fused_batch_norm(bn, x, training=True) is not None) is on_torch
+    masked(x[..., 0])
+    assert workarounds.fused_batch_norm(masked, x[..., 0], True, np.ones((2, 6), bool)) is None
+
+
+def test_conv_and_batch_norm_layers_keep_keras_config():
+    from keras_zoo.layers import BatchNormalization, Conv2D
+
+    for ours, theirs in [(Conv2D(4, 3, strides=2, name="c"), keras.layers.Conv2D(4, 3, strides=2)),
+                         (BatchNormalization(momentum=0.9, name="b"),
+                          keras.layers.BatchNormalization(momentum=0.9))]:
+        config = ours.get_config()
+        assert config == type(ours).from_config(config).get_config()
+        assert {k: v for k, v in config.items() if k != "name"} == {
+            k: v for k, v in theirs.get_config().items() if k != "name"}

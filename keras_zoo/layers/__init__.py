@@ -15,7 +15,7 @@ from keras_zoo.layers.attention import (
     SinusoidalPositionEncoding,
 )
 from keras_zoo.layers.checks import InputShapeCheck, checked_input, checked_token_input
-from keras_zoo.layers.conv import DepthwiseConv2D
+from keras_zoo.layers.conv import BatchNormalization, Conv2D, DepthwiseConv2D
 from keras_zoo.layers.generative import SinusoidalEmbedding
 from keras_zoo.layers.graph import GATConv, GCNConv, GINConv, MessagePassing
 from keras_zoo.layers.graph_blocks import (
@@ -37,10 +37,12 @@ from keras_zoo.layers.shuffle import ChannelShuffle, ChannelSplit
 __all__ = [
     "AttentionLSTMDecoder",
     "BahdanauAttention",
+    "BatchNormalization",
     "BidirectionalRNN",
     "ChannelShuffle",
     "ChannelSplit",
     "ClassToken",
+    "Conv2D",
     "DepthwiseConv2D",
     "EdgeConditionedConv",
     "GATConv",

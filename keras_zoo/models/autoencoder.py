@@ -20,6 +20,7 @@ from keras import layers
 
 from keras_zoo.layers import checked_input
 from keras_zoo.layers.checks import check_values
+from keras_zoo.layers.conv import Conv2D
 from keras_zoo.models.base import ZooModel
 from keras_zoo.registry import register_model
 
@@ -114,8 +115,8 @@ def conv_autoencoder(input_shape=(28, 28, 1), filters=(32, 64), latent_dim=16,
     enc_in = keras.Input(shape=tuple(input_shape), name="image")
     h = enc_in
     for i, f in enumerate(filters):  # halves the size each time
-        h = layers.Conv2D(f, 3, strides=2, padding="same", activation="relu",
-                          name=f"enc_conv{i + 1}")(h)
+        h = Conv2D(f, 3, strides=2, padding="same", activation="relu",
+                   name=f"enc_conv{i + 1}")(h)
     small = (height // factor, width // factor, filters[-1])  # (7, 7, 64)
     h = layers.Flatten(name="flatten")(h)
     encoder = keras.Model(enc_in, layers.Dense(latent_dim, name="latent")(h), name="encoder")

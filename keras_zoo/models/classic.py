@@ -13,6 +13,7 @@ convolution's filters) so a small variant trains on 28x28 or 32x32 digits on a C
 from keras import layers
 
 from keras_zoo.layers import checked_input
+from keras_zoo.layers.conv import BatchNormalization, Conv2D
 from keras_zoo.models.base import ZooModel
 from keras_zoo.registry import register_model
 
@@ -49,10 +50,10 @@ def apply_conv_block(x, filters, kernel_size=3, strides=1, batch_norm=False, nam
     Returns:
         (batch, ceil(h / strides), ceil(w / strides), filters).
     """
-    x = layers.Conv2D(filters, kernel_size, strides=strides, padding="same",
-                      use_bias=not batch_norm, name=name)(x)
+    x = Conv2D(filters, kernel_size, strides=strides, padding="same",
+               use_bias=not batch_norm, name=name)(x)
     if batch_norm:
-        x = layers.BatchNormalization(momentum=0.9, name=f"{name}_bn")(x)
+        x = BatchNormalization(momentum=0.9, name=f"{name}_bn")(x)
     return layers.ReLU(name=f"{name}_relu")(x)
 
 
@@ -128,16 +129,16 @@ def alexnet(input_shape=(224, 224, 3), num_classes=1000, width=1.0, dense_units=
     inputs, x = checked_input(input_shape, name="image")
     if stem == "imagenet":
         x = layers.ZeroPadding2D(2, name="conv1_pad")(x)
-        x = layers.Conv2D(f[0], 11, strides=4, activation="relu", name="conv1")(x)  # 55
+        x = Conv2D(f[0], 11, strides=4, activation="relu", name="conv1")(x)  # 55
     else:
-        x = layers.Conv2D(f[0], 5, padding="same", activation="relu", name="conv1")(x)
+        x = Conv2D(f[0], 5, padding="same", activation="relu", name="conv1")(x)
     x = layers.MaxPooling2D(3, strides=2, name="pool1")(x)  # 27x27 (13x13 for 28x28)
-    x = layers.Conv2D(f[1], 5, padding="same", groups=groups, activation="relu",
-                      name="conv2")(x)
+    x = Conv2D(f[1], 5, padding="same", groups=groups, activation="relu",
+               name="conv2")(x)
     x = layers.MaxPooling2D(3, strides=2, name="pool2")(x)  # 13x13 (6x6)
     for i, group in ((3, 1), (4, groups), (5, groups)):
-        x = layers.Conv2D(f[i - 1], 3, padding="same", groups=group, activation="relu",
-                          name=f"conv{i}")(x)
+        x = Conv2D(f[i - 1], 3, padding="same", groups=group, activation="relu",
+                   name=f"conv{i}")(x)
     x = layers.MaxPooling2D(3, strides=2, name="pool5")(x)  # 6x6x256 (2x2)
     outputs = _classifier(x, (dense_units, dense_units), num_classes, dropout)
     return ZooModel(inputs, outputs, name=name)

@@ -9,6 +9,7 @@ recognition", Proc. IEEE 1998.
 from keras import layers
 
 from keras_zoo.layers import checked_input
+from keras_zoo.layers.conv import Conv2D
 from keras_zoo.models.base import ZooModel
 from keras_zoo.registry import register_model
 
@@ -29,7 +30,7 @@ def apply_conv_pool_block(x, filters, kernel_size=5, pool="average", activation=
         Tensor of shape (batch, (height - k + 1) // 2, (width - k + 1) // 2, filters).
     """
     conv_name, pool_name = name.split(",") if "," in name else (f"{name}_conv", f"{name}_pool")
-    x = layers.Conv2D(filters, kernel_size, activation=activation, name=conv_name)(x)
+    x = Conv2D(filters, kernel_size, activation=activation, name=conv_name)(x)
     pool_layer = layers.AveragePooling2D if pool == "average" else layers.MaxPooling2D
     x = pool_layer(2, name=pool_name)(x)
     return layers.Activation(activation, name=f"{pool_name}_{activation}")(x)
@@ -59,7 +60,7 @@ def lenet5(input_shape=(32, 32, 1), num_classes=10, activation="tanh", name="len
     inputs, x = checked_input(input_shape, name="image")
     x = apply_conv_pool_block(x, 6, activation=activation, name="C1,S2")  # (b, 14, 14, 6)
     x = apply_conv_pool_block(x, 16, activation=activation, name="C3,S4")  # (b, 5, 5, 16)
-    x = layers.Conv2D(120, 5, activation=activation, name="C5")(x)  # (b, 1, 1, 120)
+    x = Conv2D(120, 5, activation=activation, name="C5")(x)  # (b, 1, 1, 120)
     x = layers.Flatten(name="flatten")(x)  # (b, 120)
     x = layers.Dense(84, activation=activation, name="F6")(x)  # (b, 84)
     outputs = layers.Dense(num_classes, dtype="float32", name="Out")(x)  # (b, num_classes)
@@ -117,7 +118,7 @@ def cnn_from_spec(spec=(8, 16, 32, "pool"), input_shape=(30, 30, 3), num_classes
             n_conv += 1
             height, width = height - kernel_size + 1, width - kernel_size + 1
             _check_size(height, width, spec, input_shape, f"conv{n_conv}")
-            x = layers.Conv2D(item, kernel_size, name=f"conv{n_conv}")(x)
+            x = Conv2D(item, kernel_size, name=f"conv{n_conv}")(x)
             x = layers.ReLU(name=f"relu{n_conv}")(x)
     x = layers.Flatten(name="flatten")(x)
     outputs = layers.Dense(num_classes, dtype="float32", name="linear")(x)

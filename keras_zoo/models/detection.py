@@ -20,6 +20,7 @@ from keras import layers, ops
 from keras_zoo.datasets.boxes import default_boxes, encode_targets
 from keras_zoo.layers import checked_input
 from keras_zoo.layers.checks import CheckedDataMixin
+from keras_zoo.layers.conv import BatchNormalization, Conv2D
 from keras_zoo.registry import register_model
 
 
@@ -113,8 +114,8 @@ class SingleShotDetector(CheckedDataMixin, keras.Model):
 def apply_conv_bn_stack(x, filters, convs, name):
     """`convs` 3x3 convolutions (same padding), each with batch norm and ReLU."""
     for i in range(1, convs + 1):
-        x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv{i}")(x)
-        x = layers.BatchNormalization(momentum=0.9, name=f"{name}_bn{i}")(x)
+        x = Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv{i}")(x)
+        x = BatchNormalization(momentum=0.9, name=f"{name}_bn{i}")(x)
         x = layers.ReLU(name=f"{name}_relu{i}")(x)
     return x
 
@@ -133,10 +134,10 @@ def apply_detection_head(x, num_boxes, num_classes, name):
     """
     size = x.shape[1] * x.shape[2] * num_boxes
     # float32 under a mixed policy too: these layers produce the outputs the loss reads
-    scores = layers.Conv2D(num_boxes * (num_classes + 1), 3, padding="same", dtype="float32",
-                           name=f"{name}_classes")(x)  # (b, f, f, k (C + 1))
-    offsets = layers.Conv2D(num_boxes * 4, 3, padding="same", dtype="float32",
-                            name=f"{name}_boxes")(x)
+    scores = Conv2D(num_boxes * (num_classes + 1), 3, padding="same", dtype="float32",
+                    name=f"{name}_classes")(x)  # (b, f, f, k (C + 1))
+    offsets = Conv2D(num_boxes * 4, 3, padding="same", dtype="float32",
+                     name=f"{name}_boxes")(x)
     scores = layers.Reshape((size, num_classes + 1), dtype="float32",
                             name=f"{name}_classes_flat")(scores)
     offsets = layers.Reshape((size, 4), dtype="float32", name=f"{name}_boxes_flat")(offsets)

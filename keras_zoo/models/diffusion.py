@@ -20,6 +20,7 @@ from keras import layers, ops
 
 from keras_zoo.layers import checked_input
 from keras_zoo.layers.checks import CheckedDataMixin, check_range
+from keras_zoo.layers.conv import Conv2D
 from keras_zoo.layers.generative import SinusoidalEmbedding
 from keras_zoo.registry import register_model
 
@@ -223,16 +224,16 @@ def apply_residual_block(x, time_emb, filters, groups=8, name="block"):
     Returns:
         (batch, h, w, filters).
     """
-    skip = x if x.shape[-1] == filters else layers.Conv2D(filters, 1, name=f"{name}_skip")(x)
+    skip = x if x.shape[-1] == filters else Conv2D(filters, 1, name=f"{name}_skip")(x)
     h = layers.GroupNormalization(groups, name=f"{name}_norm1")(x)
     h = layers.Activation("swish", name=f"{name}_act1")(h)
-    h = layers.Conv2D(filters, 3, padding="same", name=f"{name}_conv1")(h)
+    h = Conv2D(filters, 3, padding="same", name=f"{name}_conv1")(h)
     t = layers.Dense(filters, name=f"{name}_time")(time_emb)
     h = layers.Add(name=f"{name}_add_time")([h, layers.Reshape((1, 1, filters),
                                                                name=f"{name}_time_map")(t)])
     h = layers.GroupNormalization(groups, name=f"{name}_norm2")(h)
     h = layers.Activation("swish", name=f"{name}_act2")(h)
-    h = layers.Conv2D(filters, 3, padding="same", name=f"{name}_conv2")(h)
+    h = Conv2D(filters, 3, padding="same", name=f"{name}_conv2")(h)
     return layers.Add(name=f"{name}_out")([skip, h])
 
 
@@ -268,11 +269,11 @@ def ddpm(image_shape=(28, 28, 1), filters=(32, 64), time_dim=64, timesteps=200,
     emb = SinusoidalEmbedding(time_dim, name="time_sin")(t)  # (b, time_dim)
     emb = layers.Dense(time_dim, activation="swish", name="time_dense1")(emb)
     emb = layers.Dense(time_dim, name="time_dense2")(emb)
-    x = layers.Conv2D(f1, 3, padding="same", name="stem")(x)
+    x = Conv2D(f1, 3, padding="same", name="stem")(x)
     skip1 = apply_residual_block(x, emb, f1, name="down1")  # (b, 28, 28, f1)
-    x = layers.Conv2D(f2, 3, strides=2, padding="same", name="pool1")(skip1)
+    x = Conv2D(f2, 3, strides=2, padding="same", name="pool1")(skip1)
     skip2 = apply_residual_block(x, emb, f2, name="down2")  # (b, 14, 14, f2)
-    x = layers.Conv2D(f2, 3, strides=2, padding="same", name="pool2")(skip2)
+    x = Conv2D(f2, 3, strides=2, padding="same", name="pool2")(skip2)
     x = apply_residual_block(x, emb, f2, name="middle")  # (b, 7, 7, f2)
     x = layers.UpSampling2D(2, name="up2")(x)
     x = layers.Concatenate(name="cat2")([x, skip2])
@@ -280,6 +281,6 @@ def ddpm(image_shape=(28, 28, 1), filters=(32, 64), time_dim=64, timesteps=200,
     x = layers.UpSampling2D(2, name="up1")(x)
     x = layers.Concatenate(name="cat1")([x, skip1])
     x = apply_residual_block(x, emb, f1, name="up_block1")  # (b, 28, 28, f1)
-    outputs = layers.Conv2D(image_shape[-1], 1, dtype="float32", name="eps")(x)
+    outputs = Conv2D(image_shape[-1], 1, dtype="float32", name="eps")(x)
     denoiser = keras.Model([images, steps], outputs, name="denoiser")
     return DDPM(denoiser, timesteps=timesteps, schedule=schedule, seed=seed, name=name)

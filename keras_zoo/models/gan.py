@@ -20,6 +20,7 @@ from keras import layers, ops
 from keras_zoo import training
 from keras_zoo.layers import checked_input
 from keras_zoo.layers.checks import CheckedDataMixin, check_range
+from keras_zoo.layers.conv import BatchNormalization, Conv2D
 from keras_zoo.registry import register_model
 
 _BCE = keras.losses.BinaryCrossentropy(from_logits=True)
@@ -201,7 +202,7 @@ def apply_leaky_dense_block(x, units, batch_norm=False, name="block"):
     """Dense -> [BatchNorm] -> LeakyReLU(0.2), the notebook's building block."""
     x = layers.Dense(units, name=f"{name}_dense")(x)
     if batch_norm:  # PyTorch's BatchNorm1d momentum 0.1 is Keras' 0.9
-        x = layers.BatchNormalization(momentum=0.9, name=f"{name}_bn")(x)
+        x = BatchNormalization(momentum=0.9, name=f"{name}_bn")(x)
     return layers.LeakyReLU(0.2, name=f"{name}_lrelu")(x)
 
 
@@ -263,17 +264,17 @@ def dcgan(latent_dim=100, filters=64, seed=None, name="dcgan"):
     inputs, x = checked_input((latent_dim,), name="latent")
     x = layers.Dense(7 * 7 * 2 * filters, name="g_dense")(x)
     x = layers.Reshape((7, 7, 2 * filters), name="g_reshape")(x)  # (b, 7, 7, 2f)
-    x = layers.BatchNormalization(momentum=0.9, name="g_bn0")(x)
+    x = BatchNormalization(momentum=0.9, name="g_bn0")(x)
     x = layers.LeakyReLU(0.2, name="g_lrelu0")(x)
     x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", name="g_up1")(x)
-    x = layers.BatchNormalization(momentum=0.9, name="g_bn1")(x)  # (b, 14, 14, f)
+    x = BatchNormalization(momentum=0.9, name="g_bn1")(x)  # (b, 14, 14, f)
     x = layers.LeakyReLU(0.2, name="g_lrelu1")(x)
     outputs = layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh",
                                      dtype="float32", name="g_up2")(x)  # (b, 28, 28, 1)
     generator = keras.Model(inputs, outputs, name="generator")
     inputs, x = checked_input((28, 28, 1), name="image")
     for i, width in enumerate((filters, 2 * filters)):  # (b, 14, 14, f), (b, 7, 7, 2f)
-        x = layers.Conv2D(width, 4, strides=2, padding="same", name=f"d_conv{i + 1}")(x)
+        x = Conv2D(width, 4, strides=2, padding="same", name=f"d_conv{i + 1}")(x)
         x = layers.LeakyReLU(0.2, name=f"d_lrelu{i + 1}")(x)
     x = layers.Flatten(name="d_flatten")(x)
     logit = layers.Dense(1, dtype="float32", name="d_logit")(x)

@@ -9,7 +9,7 @@ for efficient CNN architecture design", ECCV 2018.
 from keras import layers
 
 from keras_zoo.layers import checked_input
-from keras_zoo.layers.conv import DepthwiseConv2D
+from keras_zoo.layers.conv import BatchNormalization, Conv2D, DepthwiseConv2D
 from keras_zoo.layers.shuffle import ChannelShuffle, ChannelSplit
 from keras_zoo.models.base import ZooModel
 from keras_zoo.registry import register_model
@@ -38,7 +38,7 @@ def make_divisible(value, divisor=8):
 def _bn(x, name, momentum=0.9, epsilon=1e-3):
     """BatchNorm; momentum 0.9 (PyTorch's 0.1), not keras.applications' 0.999, whose
     inference statistics are still mostly the initial ones after a short CPU run."""
-    return layers.BatchNormalization(momentum=momentum, epsilon=epsilon, name=name)(x)
+    return BatchNormalization(momentum=momentum, epsilon=epsilon, name=name)(x)
 
 
 def apply_inverted_residual_block(x, filters, strides=1, expansion=6, name="block1"):
@@ -59,14 +59,14 @@ def apply_inverted_residual_block(x, filters, strides=1, expansion=6, name="bloc
     """
     inputs, channels = x, x.shape[-1]
     if expansion != 1:
-        x = layers.Conv2D(expansion * channels, 1, use_bias=False, name=f"{name}_expand")(x)
+        x = Conv2D(expansion * channels, 1, use_bias=False, name=f"{name}_expand")(x)
         x = _bn(x, f"{name}_expand_bn")
         x = layers.ReLU(6.0, name=f"{name}_expand_relu")(x)
     x = DepthwiseConv2D(3, strides=strides, padding="same", use_bias=False,
                         name=f"{name}_depthwise")(x)
     x = _bn(x, f"{name}_depthwise_bn")
     x = layers.ReLU(6.0, name=f"{name}_depthwise_relu")(x)
-    x = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_project")(x)
+    x = Conv2D(filters, 1, use_bias=False, name=f"{name}_project")(x)
     x = _bn(x, f"{name}_project_bn")  # linear bottleneck: no activation
     if strides == 1 and channels == filters:
         x = layers.Add(name=f"{name}_add")([inputs, x])
@@ -98,8 +98,8 @@ def mobilenet_v2(input_shape=(224, 224, 3), num_classes=1000, alpha=1.0, stem="i
     """
     _check_stem(stem)
     inputs, x = checked_input(input_shape, name="image")
-    x = layers.Conv2D(make_divisible(32 * alpha), 3, strides=2 if stem == "imagenet" else 1,
-                      padding="same", use_bias=False, name="conv1")(x)  # (b, 112, 112, 32)
+    x = Conv2D(make_divisible(32 * alpha), 3, strides=2 if stem == "imagenet" else 1,
+               padding="same", use_bias=False, name="conv1")(x)  # (b, 112, 112, 32)
     x = layers.ReLU(6.0, name="conv1_relu")(_bn(x, "conv1_bn"))
     block = 0
     for t, c, n, s in MOBILENET_V2:
@@ -108,7 +108,7 @@ def mobilenet_v2(input_shape=(224, 224, 3), num_classes=1000, alpha=1.0, stem="i
             x = apply_inverted_residual_block(x, make_divisible(c * alpha), s if i == 0 else 1,
                                               t, name=f"block{block}")
     last = make_divisible(last_filters * alpha) if alpha > 1.0 else last_filters
-    x = layers.Conv2D(last, 1, use_bias=False, name="conv_last")(x)  # (b, 7, 7, 1280)
+    x = Conv2D(last, 1, use_bias=False, name="conv_last")(x)  # (b, 7, 7, 1280)
     x = layers.ReLU(6.0, name="conv_last_relu")(_bn(x, "conv_last_bn"))
     x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
     x = layers.Dropout(dropout, name="dropout")(x) if dropout else x
@@ -117,7 +117,7 @@ def mobilenet_v2(input_shape=(224, 224, 3), num_classes=1000, alpha=1.0, stem="i
 
 
 def _conv_bn_relu(x, filters, name):
-    x = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_conv")(x)
+    x = Conv2D(filters, 1, use_bias=False, name=f"{name}_conv")(x)
     x = _bn(x, f"{name}_bn", epsilon=1e-5)
     return layers.ReLU(name=f"{name}_relu")(x)
 
@@ -188,8 +188,8 @@ def shufflenet_v2(input_shape=(224, 224, 3), num_classes=1000, width=1.0, stem="
                          f"got {width!r}")
     *stages, last = SHUFFLENET_V2[width]
     inputs, x = checked_input(input_shape, name="image")
-    x = layers.Conv2D(24, 3, strides=2 if stem == "imagenet" else 1, padding="same",
-                      use_bias=False, name="conv1")(x)  # (b, 112, 112, 24)
+    x = Conv2D(24, 3, strides=2 if stem == "imagenet" else 1, padding="same",
+               use_bias=False, name="conv1")(x)  # (b, 112, 112, 24)
     x = layers.ReLU(name="conv1_relu")(_bn(x, "conv1_bn", epsilon=1e-5))
     if stem == "imagenet":
         x = layers.MaxPooling2D(3, strides=2, padding="same", name="pool1")(x)  # 56x56

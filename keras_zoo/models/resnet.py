@@ -16,6 +16,7 @@ from keras import layers
 
 from keras_zoo import workarounds
 from keras_zoo.layers import checked_input
+from keras_zoo.layers.conv import BatchNormalization, Conv2D
 from keras_zoo.models.base import ZooModel
 from keras_zoo.registry import register_model
 
@@ -26,10 +27,10 @@ BN_MOMENTUM = 0.9  # PyTorch's 0.1: Keras' 0.99 leaves the inference statistics 
 
 
 def _conv_bn(x, filters, kernel_size, strides, use_bias, name, relu=True):
-    x = layers.Conv2D(filters, kernel_size, strides=strides, padding="same",
-                      use_bias=use_bias, name=f"{name}_conv")(x)
-    x = layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON,
-                                  name=f"{name}_bn")(x)
+    x = Conv2D(filters, kernel_size, strides=strides, padding="same",
+               use_bias=use_bias, name=f"{name}_conv")(x)
+    x = BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON,
+                           name=f"{name}_bn")(x)
     return layers.ReLU(name=f"{name}_relu")(x) if relu else x
 
 

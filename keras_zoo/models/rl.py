@@ -20,6 +20,7 @@ import numpy as np
 from keras import layers
 
 from keras_zoo.layers import checked_input
+from keras_zoo.layers.conv import BatchNormalization, Conv2D
 from keras_zoo.models.autoencoder import apply_dense_stack
 from keras_zoo.models.base import ZooModel
 from keras_zoo.models.resnet import BN_EPSILON, BN_MOMENTUM, apply_basic_block
@@ -27,10 +28,10 @@ from keras_zoo.registry import register_model
 
 
 def _conv_bn_relu(x, filters, kernel_size, name):
-    x = layers.Conv2D(filters, kernel_size, padding="same", use_bias=False,
-                      name=f"{name}_conv")(x)
-    x = layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON,
-                                  name=f"{name}_bn")(x)
+    x = Conv2D(filters, kernel_size, padding="same", use_bias=False,
+               name=f"{name}_conv")(x)
+    x = BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON,
+                           name=f"{name}_bn")(x)
     return layers.ReLU(name=f"{name}_relu")(x)
 
 

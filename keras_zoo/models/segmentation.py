@@ -15,6 +15,7 @@ import numpy as np
 from keras import layers
 
 from keras_zoo.layers import checked_input
+from keras_zoo.layers.conv import BatchNormalization, Conv2D
 from keras_zoo.models.base import ZooModel
 from keras_zoo.registry import random_inputs, register_model
 
@@ -33,10 +34,10 @@ def apply_conv_unit(x, filters, name, batch_norm=False):
         Tensor (batch, height, width, filters).
     """
     for i in (1, 2):
-        x = layers.Conv2D(filters, 3, padding="same", use_bias=not batch_norm,
-                          name=f"{name}_conv{i}")(x)
+        x = Conv2D(filters, 3, padding="same", use_bias=not batch_norm,
+                   name=f"{name}_conv{i}")(x)
         if batch_norm:
-            x = layers.BatchNormalization(momentum=0.9, name=f"{name}_bn{i}")(x)
+            x = BatchNormalization(momentum=0.9, name=f"{name}_bn{i}")(x)
         x = layers.ReLU(name=f"{name}_relu{i}")(x)
     return x
 
@@ -84,7 +85,7 @@ def _segmentation_network(input_shape, num_classes, filters, skips, batch_norm, 
         if skips:
             x = layers.Concatenate(name=f"skip{level}")([x, features[level - 1]])
         x = apply_conv_unit(x, filters[level - 1], f"dec{level}", batch_norm)
-    outputs = layers.Conv2D(num_classes, 1, dtype="float32", name="logits")(x)  # (b, H, W, classes)
+    outputs = Conv2D(num_classes, 1, dtype="float32", name="logits")(x)  # (b, H, W, classes)
     return ZooModel(inputs, outputs, name=name)
 
 
