@@ -189,7 +189,8 @@ def main(argv=None):
                         help="an extra runner with options; Keras: jit_compile=auto|true|false,"
                              " steps_per_execution=N, unroll=auto|true|false, use_cudnn=auto|"
                              "false (LSTM/GRU: false skips the backend's fused kernel and "
-                             "runs the generic RNN loop); native: "
+                             "runs the generic RNN loop), fused=false (torch: Keras' own "
+                             "layers and Adam, not keras_zoo's kernels); native: "
                              "compile=true, loader=dataloader, adam=foreach|fused. Repeatable.")
     parser.add_argument("--threads", type=int, default=os.cpu_count(),
                         help="torch intra-op threads (native and Keras torch) and TF "

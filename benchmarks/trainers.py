@@ -75,14 +75,17 @@ class KerasTrainer:
                 if hasattr(layer, "use_cudnn"):
                     layer.use_cudnn = opts["use_cudnn"]
         # keras_zoo's fused kernels on torch, as the tutorials run: PyTorch's LSTM/GRU
-        # kernel (keras_zoo.layers.LSTM / GRU) and Adam update (fused_adam_on_torch).
-        # `fused=false`: Keras' own layers (the same weights) and Adam update: the before.
+        # kernel (keras_zoo.layers.LSTM / GRU), copy-free convolutions and fused batch norm
+        # (keras_zoo.layers.Conv2D / DepthwiseConv2D / BatchNormalization) and Adam update
+        # (fused_adam_on_torch). `fused=false`: Keras' own layers (the same weights) and
+        # Adam update: the before.
         self.fused = opts.get("fused", True)
         if not self.fused:
             for layer in self.model._flatten_layers():
-                if type(layer).__module__ == "keras_zoo.layers.recurrent":
-                    layer.__class__ = next(c for c in type(layer).__mro__  # Keras' LSTM /
-                                           if c.__module__.startswith("keras."))  # GRU
+                if type(layer).__module__ in ("keras_zoo.layers.recurrent",
+                                              "keras_zoo.layers.conv"):
+                    layer.__class__ = next(c for c in type(layer).__mro__  # Keras' LSTM,
+                                           if c.__module__.startswith("keras."))  # Conv2D ...
         lr = cfg.get("lr", 1e-3)
         compile_kw = {"jit_compile": opts.get("jit_compile", "auto"),
                       "steps_per_execution": opts.get("steps_per_execution", 1)}
