@@ -398,7 +398,7 @@ def segment_sum(data, segment_ids, num_segments):
 # ------------------------- 9. torch convolution and batch norm on channels-last data
 
 
-def channels_last_conv(layer, inputs, kernel, bias=None):
+def channels_last_conv(layer, inputs, kernel, bias=None, depthwise=False):
     """A `Conv2D` / `DepthwiseConv2D` layer's convolution on the torch backend, no copies.
 
     Keras' torch conv permutes NHWC to NCHW and copies the result into NCHW memory, then
@@ -411,7 +411,8 @@ def channels_last_conv(layer, inputs, kernel, bias=None):
     Args:
         layer: the layer (its strides, padding, dilation and groups).
         inputs: (batch, height, width, channels).
-        kernel: (kh, kw, in_channels / groups, filters), Keras' layout.
+        kernel: (kh, kw, in_channels / groups, filters), Keras' layout; with `depthwise`,
+            (kh, kw, in_channels, multiplier), one group per input channel.
         bias: (filters,) or None.
 
     Returns:
@@ -425,6 +426,8 @@ def channels_last_conv(layer, inputs, kernel, bias=None):
 
     x = ops.convert_to_tensor(inputs).permute(0, 3, 1, 2)  # NCHW view of NHWC memory
     w = ops.convert_to_tensor(kernel)
+    if depthwise:  # output channel c * multiplier + m, as Keras orders them
+        w = w.reshape(*w.shape[:2], 1, w.shape[2] * w.shape[3])
     w = w.permute(3, 2, 0, 1).contiguous(memory_format=torch.channels_last)  # (out, in, kh, kw)
     strides, dilation = tuple(layer.strides), tuple(layer.dilation_rate)
     padding = (0, 0)

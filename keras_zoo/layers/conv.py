@@ -40,16 +40,14 @@ class DepthwiseConv2D(layers.DepthwiseConv2D):
     """
 
     def call(self, inputs):
+        bias = self.bias if self.use_bias else None
         if workarounds.use_depthwise_taps(self, inputs):
             outputs = workarounds.depthwise_by_taps(inputs, self.kernel, self.strides,
                                                     self.padding)
-            if self.use_bias:
-                outputs = outputs + self.bias
-        else:  # (kh, kw, in, multiplier) -> (kh, kw, 1, in * multiplier): one group per channel
-            kh, kw, channels, multiplier = self.kernel.shape
-            kernel = keras.ops.reshape(self.kernel, (kh, kw, 1, channels * multiplier))
-            outputs = workarounds.channels_last_conv(self, inputs, kernel,
-                                                     self.bias if self.use_bias else None)
+            outputs = outputs if bias is None else outputs + bias
+        else:
+            outputs = workarounds.channels_last_conv(self, inputs, self.kernel, bias,
+                                                     depthwise=True)
             if outputs is None:
                 return super().call(inputs)
         return self.activation(outputs) if self.activation is not None else outputs
